@@ -1,0 +1,23 @@
+# The two everyday commands (see README.md):
+#   make run   - the whole stack locally on localhost:5050 (moto started for you)
+#   make test  - formatting, lints, every test, and the template lint
+
+.PHONY: setup run test fmt lint unit cfn bench build-lambdas
+
+setup:
+	infra/scripts/install-tools.sh
+
+run: setup
+	cargo run -p infra --bin local-stack
+
+test: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+	cfn-lint template.yaml
+
+bench:
+	cargo run --release -p infra --bin lambda-bench
+
+build-lambdas:
+	cargo lambda build --release --arm64

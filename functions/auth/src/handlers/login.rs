@@ -1,0 +1,86 @@
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use shared::http::{ClientIp, JsonOrForm};
+use shared::{AppState, Error, FieldError, Result};
+use utoipa::ToSchema;
+
+use crate::session::{self, TokenResponse};
+
+/// JSON `{email, password}` or the OAuth2 password form (`username`, `password`).
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    email: Option<String>,
+    /// OAuth2 form name for the e-mail.
+    username: Option<String>,
+    password: Option<String>,
+    #[serde(alias = "captcha_response")]
+    captcha_token: Option<String>,
+}
+
+impl LoginRequest {
+    /// The e-mail and password, or 422 naming what is missing.
+    pub fn credentials(&self) -> Result<(&str, &str)> {
+        let email = self
+            .email
+            .as_deref()
+            .or(self.username.as_deref())
+            .unwrap_or("");
+        let password = self.password.as_deref().unwrap_or("");
+        let mut errors = Vec::new();
+        if email.trim().is_empty() {
+            errors.push(FieldError::new(
+                if self.username.is_some() {
+                    "username"
+                } else {
+                    "email"
+                },
+                "is required",
+            ));
+        }
+        if password.is_empty() {
+            errors.push(FieldError::new("password", "is required"));
+        }
+        if errors.is_empty() {
+            Ok((email, password))
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+
+    pub fn captcha_token(&self) -> Option<&str> {
+        self.captcha_token.as_deref()
+    }
+}
+
+/// Sign in with e-mail and password.
+#[utoipa::path(post, path = "/auth/login", tag = "auth",
+    request_body(content(
+        (LoginRequest = "application/json"),
+        (LoginRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "CAPTCHA missing or refused", body = shared::error::Problem),
+        (status = 401, description = "Incorrect username or password", body = shared::error::Problem),
+        (status = 422, description = "Missing fields", body = shared::error::Problem),
+        (status = 429, description = "Rate limited", body = shared::error::Problem),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonOrForm(body): JsonOrForm<LoginRequest>,
+) -> Result<Json<TokenResponse>> {
+    state
+        .store
+        .rate_limit("login", &ip, &state.config.rate_limits.login)
+        .await?;
+    let (email, password) = body.credentials()?;
+    state
+        .captcha
+        .verify(body.captcha_token(), Some(&ip))
+        .await?;
+    let owner =
+        session::authenticate(&state, email, password, "Incorrect username or password").await?;
+    Ok(Json(session::start(&state, &owner).await?))
+}

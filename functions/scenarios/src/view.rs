@@ -1,0 +1,40 @@
+//! The custom-scenario shape clients see.
+
+use serde::Serialize;
+use shared::domain::scenarios::resolve_voice;
+use shared::store::scenarios::CustomScenario;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomScenarioView {
+    /// Same as `scenario_id` (the reference app's numeric id has no meaning here).
+    pub id: String,
+    pub scenario_id: String,
+    pub persona: String,
+    pub prompt: String,
+    /// As submitted: a Realtime voice name or a reference `voice_type` key.
+    pub voice_type: String,
+    /// The Realtime voice the agent will speak with.
+    pub voice: String,
+    pub temperature: f64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<CustomScenario> for CustomScenarioView {
+    fn from(s: CustomScenario) -> Self {
+        Self {
+            id: s.scenario_id.clone(),
+            voice: resolve_voice(&s.fields.voice_type)
+                .unwrap_or("marin")
+                .to_string(),
+            scenario_id: s.scenario_id,
+            persona: s.fields.persona,
+            prompt: s.fields.prompt,
+            voice_type: s.fields.voice_type,
+            temperature: s.fields.temperature,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}

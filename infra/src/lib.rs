@@ -1,0 +1,40 @@
+//! Running the whole stack on one machine: every function's router in one axum server, local
+//! AWS on moto, and the table created from the same definition `template.yaml` declares.
+//!
+//! The local runner binary (`local-stack`) and the end-to-end tests both build on this, so
+//! what the tests exercise is exactly what a developer runs.
+
+pub mod moto;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use shared::{AppState, Result};
+use tokio::net::TcpListener;
+
+/// Every route of every context, with the same layers the Lambda functions apply.
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (router, _) = platform::all_routes().split_for_parts();
+    shared::http::finish(router.with_state(state), &config)
+}
+
+/// Creates the table if needed (moto starts empty).
+pub async fn prepare(state: &AppState) -> Result<()> {
+    shared::store::schema::ensure_table(state.store.client(), state.store.table()).await
+}
+
+/// Serves `app` until `shutdown` resolves. The peer address is kept so rate limits see the
+/// client's IP as they do behind API Gateway.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

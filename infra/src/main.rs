@@ -1,0 +1,56 @@
+//! `local-stack`: the whole platform on one machine with nothing configured.
+//!
+//! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table,
+//! and serves every route on `localhost:5050` (`PORT` to change). Any variable of the
+//! configuration table in README.md may be set; unset ones get development defaults.
+
+use std::collections::HashMap;
+
+use infra::moto::Moto;
+use shared::AppState;
+use shared::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    shared::telemetry::init();
+    let mut source: HashMap<String, String> = std::env::vars().collect();
+    let moto = match source.get("AWS_ENDPOINT_URL") {
+        Some(_) => None,
+        None => {
+            let moto = Moto::start(Some(std::process::id()))?;
+            tracing::info!(url = %moto.url, "local AWS (moto) started");
+            source.insert("AWS_ENDPOINT_URL".into(), moto.url.clone());
+            Some(moto)
+        }
+    };
+    for (key, value) in [
+        ("DEVELOPMENT_MODE", "true"),
+        ("TABLE_NAME", "ai-phone-agents-local"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        source.entry(key.into()).or_insert_with(|| value.into());
+    }
+    if !source.contains_key("CAPTCHA_SECRET") {
+        source
+            .entry("CAPTCHA_DISABLED".into())
+            .or_insert_with(|| "true".into());
+    }
+    let config = Config::load(&source).await?;
+    let state = AppState::new(config).await;
+    infra::prepare(&state).await?;
+    let port: u16 = source
+        .get("PORT")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5050);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let base = format!("http://localhost:{port}");
+    println!("AI phone agents API on {base}");
+    println!("API docs:     {base}/docs");
+    println!("OpenAPI 3.1:  {base}/openapi.json");
+    infra::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    drop(moto);
+    Ok(())
+}

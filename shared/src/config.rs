@@ -1,0 +1,380 @@
+//! Configuration, read once per cold start from the environment and, when `APP_SECRET_ARN` is
+//! set, from one Secrets Manager JSON secret whose keys override the environment.
+//!
+//! Everything external (AWS endpoint, CAPTCHA verifier, provider base URLs) comes from here so
+//! the same binary runs on AWS, locally on moto, and in tests against simulators.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where configuration values come from: environment first, then (for secrets) the secret.
+pub trait Source {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Source for Env {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        HashMap::get(self, key).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
+/// A secret's keys layered over another source.
+struct Layered<'a> {
+    secret: HashMap<String, String>,
+    base: &'a dyn Source,
+}
+
+impl Source for Layered<'_> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.secret
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .or_else(|| self.base.get(key))
+    }
+}
+
+/// How the SDK reaches AWS.
+#[derive(Clone)]
+pub struct AwsSettings {
+    /// `AWS_ENDPOINT_URL`: set locally and in tests (moto); unset on AWS.
+    pub endpoint_url: Option<String>,
+    pub region: String,
+    /// Static credentials, only used against a local endpoint (any value works on moto).
+    local_credentials: (String, String),
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("endpoint_url", &self.endpoint_url)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    pub fn per_minute(max: u32) -> Self {
+        Self {
+            max,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    pub register: RateLimit,
+    pub login: RateLimit,
+    pub token: RateLimit,
+    pub refresh: RateLimit,
+    pub scenario_create: RateLimit,
+}
+
+#[derive(Clone)]
+pub struct CaptchaConfig {
+    /// `None` only in development mode with `CAPTCHA_DISABLED=true`.
+    pub secret: Option<String>,
+    pub verify_url: String,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// `DEVELOPMENT_MODE=true`: relaxed start-up checks for local runs (never on AWS).
+    pub development_mode: bool,
+    pub table_name: String,
+    pub aws: AwsSettings,
+    pub jwt_secret: String,
+    pub jwt_issuer: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub frontend_url: String,
+    pub captcha: CaptchaConfig,
+    pub rate_limits: RateLimits,
+    pub max_custom_scenarios: u32,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so a stray `?config` can never print a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("development_mode", &self.development_mode)
+            .field("table_name", &self.table_name)
+            .field("aws", &self.aws)
+            .field("frontend_url", &self.frontend_url)
+            .field("captcha_enabled", &self.captcha.secret.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_CAPTCHA_VERIFY_URL: &str = "https://www.google.com/recaptcha/api/siteverify";
+
+impl Config {
+    /// Reads the environment and, if `APP_SECRET_ARN` is set, the secret. Call once per cold start.
+    pub async fn load(source: &dyn Source) -> Result<Self> {
+        let aws = aws_settings(source);
+        match source.get("APP_SECRET_ARN") {
+            Some(arn) => {
+                let sdk = sdk_config(&aws).await;
+                let secret = fetch_secret(&sdk, &arn).await?;
+                Self::from_source(&Layered {
+                    secret,
+                    base: source,
+                })
+            }
+            None => Self::from_source(source),
+        }
+    }
+
+    /// Builds the configuration from already-resolved values (no network).
+    pub fn from_source(source: &dyn Source) -> Result<Self> {
+        let development_mode = parse_bool(source, "DEVELOPMENT_MODE")?.unwrap_or(false);
+        let jwt_secret = match source.get("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => s,
+            Some(_) => return Err(Error::Config("JWT_SECRET must be at least 32 bytes".into())),
+            None if development_mode => {
+                // A random key per process: tokens do not survive a restart, which is fine locally.
+                tracing::warn!("JWT_SECRET unset: using a random signing key (development mode)");
+                crate::auth::random_token(48)
+            }
+            None => {
+                return Err(Error::Config(
+                    "JWT_SECRET is required outside development mode".into(),
+                ));
+            }
+        };
+        let captcha_disabled = parse_bool(source, "CAPTCHA_DISABLED")?.unwrap_or(false);
+        let captcha_secret = match (source.get("CAPTCHA_SECRET"), captcha_disabled) {
+            (_, true) if development_mode => None,
+            (_, true) => {
+                return Err(Error::Config(
+                    "CAPTCHA_DISABLED is only allowed in development mode".into(),
+                ));
+            }
+            (Some(secret), false) => Some(secret),
+            (None, false) => {
+                return Err(Error::Config(
+                    "CAPTCHA_SECRET is required (or CAPTCHA_DISABLED=true in development mode)"
+                        .into(),
+                ));
+            }
+        };
+        let auth_limit = parse_u32(source, "RATE_LIMIT_AUTH_PER_MINUTE")?.unwrap_or(5);
+        Ok(Self {
+            development_mode,
+            table_name: source
+                .get("TABLE_NAME")
+                .ok_or_else(|| Error::Config("TABLE_NAME is required".into()))?,
+            aws: aws_settings(source),
+            jwt_secret,
+            jwt_issuer: source
+                .get("JWT_ISSUER")
+                .unwrap_or_else(|| "ai-phone-agents".into()),
+            access_token_ttl: Duration::from_secs(
+                60 * u64::from(parse_u32(source, "ACCESS_TOKEN_EXPIRE_MINUTES")?.unwrap_or(15)),
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                86_400 * u64::from(parse_u32(source, "REFRESH_TOKEN_EXPIRE_DAYS")?.unwrap_or(30)),
+            ),
+            frontend_url: source
+                .get("FRONTEND_URL")
+                .unwrap_or_else(|| "http://localhost:5173".into())
+                .trim_end_matches('/')
+                .to_string(),
+            captcha: CaptchaConfig {
+                secret: captcha_secret,
+                verify_url: source
+                    .get("CAPTCHA_VERIFY_URL")
+                    .unwrap_or_else(|| DEFAULT_CAPTCHA_VERIFY_URL.into()),
+            },
+            rate_limits: RateLimits {
+                register: RateLimit::per_minute(auth_limit),
+                login: RateLimit::per_minute(auth_limit),
+                token: RateLimit::per_minute(auth_limit),
+                refresh: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_REFRESH_PER_MINUTE")?.unwrap_or(10),
+                ),
+                scenario_create: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_SCENARIO_CREATE_PER_MINUTE")?.unwrap_or(10),
+                ),
+            },
+            max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
+        })
+    }
+
+    /// Every configured secret value, so the log redactor can scrub them wherever they appear.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut v = vec![self.jwt_secret.clone()];
+        v.extend(self.captcha.secret.clone());
+        v
+    }
+}
+
+impl Config {
+    /// The AWS settings alone (for tools that need an SDK client but no full configuration).
+    pub fn aws_settings(source: &dyn Source) -> AwsSettings {
+        aws_settings(source)
+    }
+}
+
+fn aws_settings(source: &dyn Source) -> AwsSettings {
+    AwsSettings {
+        endpoint_url: source.get("AWS_ENDPOINT_URL"),
+        region: source
+            .get("AWS_REGION")
+            .or_else(|| source.get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        local_credentials: (
+            source
+                .get("AWS_ACCESS_KEY_ID")
+                .unwrap_or_else(|| "test".into()),
+            source
+                .get("AWS_SECRET_ACCESS_KEY")
+                .unwrap_or_else(|| "test".into()),
+        ),
+    }
+}
+
+/// The SDK configuration: on AWS the default credential chain; against a local endpoint (moto)
+/// static credentials from the source (any value works there).
+pub async fn sdk_config(aws: &AwsSettings) -> aws_config::SdkConfig {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(aws.region.clone()));
+    match &aws.endpoint_url {
+        Some(url) => {
+            let credentials = aws_sdk_dynamodb::config::Credentials::new(
+                aws.local_credentials.0.clone(),
+                aws.local_credentials.1.clone(),
+                None,
+                None,
+                "local-endpoint",
+            );
+            loader
+                .endpoint_url(url)
+                .credentials_provider(credentials)
+                .load()
+                .await
+        }
+        None => loader.load().await,
+    }
+}
+
+async fn fetch_secret(sdk: &aws_config::SdkConfig, arn: &str) -> Result<HashMap<String, String>> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::Config(format!(
+                "reading APP_SECRET_ARN: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ))
+        })?;
+    let text = out
+        .secret_string()
+        .ok_or_else(|| Error::Config("APP_SECRET_ARN holds no SecretString".into()))?;
+    let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|_| Error::Config("APP_SECRET_ARN is not a JSON object".into()))?;
+    Ok(json
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+fn parse_bool(source: &dyn Source, key: &str) -> Result<Option<bool>> {
+    match source.get(key).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes") => Ok(Some(true)),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no") => Ok(Some(false)),
+        Some(_) => Err(Error::Config(format!("{key} must be true or false"))),
+    }
+}
+
+fn parse_u32(source: &dyn Source, key: &str) -> Result<Option<u32>> {
+    source
+        .get(key)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| Error::Config(format!("{key} must be a whole number")))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_signing_key() {
+        let err = Config::from_source(&source(&[("TABLE_NAME", "t"), ("CAPTCHA_SECRET", "c")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"));
+    }
+
+    #[test]
+    fn captcha_can_only_be_disabled_in_development() {
+        let key = "k".repeat(32);
+        let prod = source(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &key),
+            ("CAPTCHA_DISABLED", "true"),
+        ]);
+        assert!(Config::from_source(&prod).is_err());
+        let mut dev = prod.clone();
+        dev.insert("DEVELOPMENT_MODE".into(), "true".into());
+        assert!(Config::from_source(&dev).unwrap().captcha.secret.is_none());
+    }
+
+    #[test]
+    fn development_mode_runs_with_nothing_but_a_table() {
+        let c = Config::from_source(&source(&[
+            ("TABLE_NAME", "t"),
+            ("DEVELOPMENT_MODE", "true"),
+            ("CAPTCHA_DISABLED", "true"),
+        ]))
+        .unwrap();
+        assert!(c.jwt_secret.len() >= 32);
+        assert!(!format!("{c:?}").contains(&c.jwt_secret));
+    }
+
+    #[test]
+    fn secret_keys_override_the_environment() {
+        let env = source(&[("JWT_SECRET", "from-env")]);
+        let layered = Layered {
+            secret: source(&[("JWT_SECRET", "from-secret")]),
+            base: &env,
+        };
+        assert_eq!(layered.get("JWT_SECRET").unwrap(), "from-secret");
+    }
+}

@@ -1,0 +1,5 @@
+//! Domain rules that do not depend on storage or HTTP.
+
+pub mod email;
+pub mod onboarding;
+pub mod scenarios;

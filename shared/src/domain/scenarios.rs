@@ -1,0 +1,333 @@
+//! Scenarios: the predefined business templates, custom-scenario validation, voices, and the
+//! direction-aware instructions the agent receives.
+//!
+//! Responsible use is part of the product: no template impersonates a real person, fakes an
+//! emergency or a prize, or harasses, and every instruction set tells the agent to be honest
+//! about being an AI when asked.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+
+/// The current OpenAI Realtime voice names.
+pub const REALTIME_VOICES: [&str; 10] = [
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
+];
+
+/// The reference app's `voice_type` keys, still accepted, and the voice each maps to.
+pub const LEGACY_VOICE_TYPES: [(&str, &str); 9] = [
+    ("aggressive_male", "ash"),
+    ("concerned_female", "coral"),
+    ("elderly_female", "shimmer"),
+    ("professional_neutral", "alloy"),
+    ("gentle_supportive", "echo"),
+    ("warm_engaging", "ballad"),
+    ("deep_authoritative", "sage"),
+    ("energetic_upbeat", "verse"),
+    ("clear_optimistic", "shimmer"),
+];
+
+/// Resolves a `voice_type` (a Realtime voice name or a legacy key) to the Realtime voice.
+pub fn resolve_voice(voice_type: &str) -> Option<&'static str> {
+    REALTIME_VOICES
+        .iter()
+        .find(|v| **v == voice_type)
+        .copied()
+        .or_else(|| {
+            LEGACY_VOICE_TYPES
+                .iter()
+                .find(|(k, _)| *k == voice_type)
+                .map(|(_, v)| *v)
+        })
+}
+
+pub const TEXT_MIN: usize = 10;
+pub const TEXT_MAX: usize = 5000;
+pub const TEMPERATURE_MIN: f64 = 0.0;
+pub const TEMPERATURE_MAX: f64 = 1.0;
+pub const DEFAULT_TEMPERATURE: f64 = 0.7;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoiceConfig {
+    pub voice: &'static str,
+    pub temperature: f64,
+}
+
+/// A predefined scenario, in the reference structure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Scenario {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub persona: &'static str,
+    pub prompt: &'static str,
+    pub voice_config: VoiceConfig,
+}
+
+macro_rules! scenario {
+    ($key:literal, $name:literal, $voice:literal, $temp:literal, $persona:literal, $prompt:literal) => {
+        Scenario {
+            key: $key,
+            name: $name,
+            persona: $persona,
+            prompt: $prompt,
+            voice_config: VoiceConfig {
+                voice: $voice,
+                temperature: $temp,
+            },
+        }
+    };
+}
+
+/// The shipped templates. `default` is kept as a key because the reference clients use it.
+pub const PREDEFINED: [Scenario; 6] = [
+    scenario!(
+        "default",
+        "Front desk assistant",
+        "marin",
+        0.7,
+        "Alex, a friendly and efficient front-desk assistant for a small business. Warm, concise, and patient.",
+        "Help the person on the line with general questions about the business, take a message with their name, number and reason for calling when you cannot help directly, and confirm the details back before ending the call."
+    ),
+    scenario!(
+        "appointment_reminder",
+        "Appointment reminder",
+        "coral",
+        0.6,
+        "Jamie, a courteous scheduling assistant calling on behalf of the business that booked the appointment.",
+        "Remind the person of their upcoming appointment, confirm whether they can attend, and if not, offer to note a request to reschedule. Never ask for payment details or sensitive personal information."
+    ),
+    scenario!(
+        "inbound_receptionist",
+        "Inbound receptionist",
+        "alloy",
+        0.7,
+        "Riley, the virtual receptionist of the business. Professional, welcoming and clear.",
+        "Answer incoming calls, find out who is calling and why, answer simple questions about opening hours and services, and take a detailed message for the team when a person is needed."
+    ),
+    scenario!(
+        "customer_feedback",
+        "Customer feedback follow-up",
+        "ballad",
+        0.7,
+        "Sam, a customer care representative following up after a recent purchase or visit.",
+        "Ask whether the customer has a few minutes for two or three short questions about their recent experience, listen carefully, thank them for any feedback, and end politely if they are busy or not interested."
+    ),
+    scenario!(
+        "reservation_booking",
+        "Reservation booking",
+        "verse",
+        0.7,
+        "Taylor, a cheerful reservations assistant for a restaurant.",
+        "Help the caller book, change or cancel a table: collect the date, time, party size, name and a contact number, read the details back, and confirm. Mention that the restaurant will confirm by message."
+    ),
+    scenario!(
+        "lead_qualification",
+        "Lead qualification",
+        "sage",
+        0.6,
+        "Morgan, a helpful sales development representative who contacts people who asked to be called back.",
+        "Thank the person for their enquiry, ask a few questions to understand their needs, timeline and budget, and offer to book a follow-up with a specialist. Respect a no immediately and offer to remove them from the call list."
+    ),
+];
+
+pub fn predefined(key: &str) -> Option<&'static Scenario> {
+    PREDEFINED.iter().find(|s| s.key == key)
+}
+
+/// A custom scenario's editable fields (create and full-replace update).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CustomScenarioInput {
+    /// Who the agent is (10 to 5000 characters).
+    pub persona: Option<String>,
+    /// What the agent should achieve (10 to 5000 characters).
+    pub prompt: Option<String>,
+    /// A Realtime voice name (`marin`, `alloy`, ...) or a reference `voice_type` key.
+    pub voice_type: Option<String>,
+    /// 0.0 to 1.0; default 0.7.
+    pub temperature: Option<f64>,
+}
+
+/// A validated custom scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomScenarioFields {
+    pub persona: String,
+    pub prompt: String,
+    pub voice_type: String,
+    pub temperature: f64,
+}
+
+impl CustomScenarioInput {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(self) -> Result<CustomScenarioFields, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let persona = text_field("persona", self.persona, &mut errors);
+        let prompt = text_field("prompt", self.prompt, &mut errors);
+        let voice_type = match self.voice_type.map(|v| v.trim().to_string()) {
+            None => {
+                errors.push(FieldError::new("voice_type", "is required"));
+                String::new()
+            }
+            Some(v) if resolve_voice(&v).is_none() => {
+                errors.push(FieldError::new(
+                    "voice_type",
+                    format!(
+                        "must be one of: {}",
+                        REALTIME_VOICES
+                            .iter()
+                            .chain(LEGACY_VOICE_TYPES.iter().map(|(k, _)| k))
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                v
+            }
+            Some(v) => v,
+        };
+        let temperature = self.temperature.unwrap_or(DEFAULT_TEMPERATURE);
+        if !(TEMPERATURE_MIN..=TEMPERATURE_MAX).contains(&temperature) {
+            errors.push(FieldError::new(
+                "temperature",
+                format!("must be between {TEMPERATURE_MIN} and {TEMPERATURE_MAX}"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(CustomScenarioFields {
+                persona,
+                prompt,
+                voice_type,
+                temperature,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn text_field(name: &str, value: Option<String>, errors: &mut Vec<FieldError>) -> String {
+    let Some(value) = value else {
+        errors.push(FieldError::new(name, "is required"));
+        return String::new();
+    };
+    let value = value.trim().to_string();
+    let len = value.chars().count();
+    if !(TEXT_MIN..=TEXT_MAX).contains(&len) {
+        errors.push(FieldError::new(
+            name,
+            format!("must be between {TEXT_MIN} and {TEXT_MAX} characters"),
+        ));
+    }
+    value
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// The rules every agent follows, whatever the scenario.
+pub const SYSTEM_MESSAGE: &str = "You are a voice agent on a live phone call.\n\
+1. Stay in the persona described below while you pursue the scenario's goal.\n\
+2. Keep replies short and natural, as in a real phone conversation.\n\
+3. If anyone asks whether they are talking to an AI or a recording, say honestly that you are an AI assistant. Never claim to be a human.\n\
+4. Never ask for passwords, full card numbers or other sensitive credentials.\n\
+5. If the person asks you to stop calling or wants to end the call, respect it politely.\n\
+6. When interrupted, stop, acknowledge, and adapt.";
+
+/// Assembles the agent's instructions, direction-aware (the reference `_get_instructions`
+/// wording): outbound calls start with the purpose, inbound calls greet and find out who is
+/// calling and why.
+pub fn instructions(
+    persona: &str,
+    prompt: &str,
+    direction: Direction,
+    callee_name: Option<&str>,
+) -> String {
+    let mut blocks = vec![
+        SYSTEM_MESSAGE.to_string(),
+        format!("Persona: {persona}"),
+        format!("Scenario: {prompt}"),
+    ];
+    match direction {
+        Direction::Outbound => {
+            blocks.push(
+                "This is an outbound call that you initiated. Begin directly: introduce yourself as in your persona and state why you are calling, without asking how you can help."
+                    .to_string(),
+            );
+            if let Some(name) = callee_name.map(str::trim).filter(|n| !n.is_empty()) {
+                blocks.push(format!(
+                    "The person's name is {name}. Address them by name and do not ask for it."
+                ));
+            }
+        }
+        Direction::Inbound => blocks.push(
+            "This is an inbound call. Greet the caller immediately, introduce yourself as in your persona and ask how you can help. Early in the call ask \"May I get your name, please?\" and use it afterwards. Collect contact details and the reason for calling when relevant, without interrogating, and do not press if the caller prefers not to share."
+                .to_string(),
+        ),
+    }
+    blocks.join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_templates_keep_default_and_use_known_voices() {
+        assert!(predefined("default").is_some());
+        for s in &PREDEFINED {
+            assert!(REALTIME_VOICES.contains(&s.voice_config.voice), "{}", s.key);
+            let text = format!("{} {}", s.persona, s.prompt).to_lowercase();
+            for banned in ["emergency", "hospital", "won", "prize", "million", "mock"] {
+                assert!(!text.contains(banned), "{} mentions {banned}", s.key);
+            }
+        }
+        for gone in [
+            "sister_emergency",
+            "mother_emergency",
+            "gameshow_host",
+            "instigator",
+            "yacht_party",
+        ] {
+            assert!(predefined(gone).is_none());
+        }
+    }
+
+    #[test]
+    fn instructions_are_direction_aware_and_honest() {
+        let out = instructions("P", "Q", Direction::Outbound, Some("Ada"));
+        assert!(out.contains("outbound call that you initiated"));
+        assert!(out.contains("Ada"));
+        let inb = instructions("P", "Q", Direction::Inbound, None);
+        assert!(inb.contains("May I get your name"));
+        for text in [out, inb] {
+            assert!(text.contains("say honestly that you are an AI"));
+            assert!(!text.to_lowercase().contains("never break character"));
+            assert!(!text.to_lowercase().contains("reveal being an ai"));
+        }
+    }
+
+    #[test]
+    fn validation_reports_every_field() {
+        let errors = CustomScenarioInput {
+            persona: Some("short".into()),
+            prompt: None,
+            voice_type: Some("robot".into()),
+            temperature: Some(1.5),
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["persona", "prompt", "voice_type", "temperature"]);
+    }
+
+    #[test]
+    fn legacy_voice_keys_still_resolve() {
+        assert_eq!(resolve_voice("professional_neutral"), Some("alloy"));
+        assert_eq!(resolve_voice("cedar"), Some("cedar"));
+        assert_eq!(resolve_voice("nope"), None);
+    }
+}

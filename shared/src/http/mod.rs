@@ -1,0 +1,8 @@
+//! HTTP glue shared by every function: extractors, response layers, and the finishing touches
+//! every router gets (security headers, CORS, request logging, problem+json fallbacks).
+
+pub mod extract;
+pub mod layers;
+
+pub use extract::{AuthUser, ClientIp, JsonBody, JsonOrForm};
+pub use layers::finish;

@@ -1,0 +1,19 @@
+//! Everything two or more functions need: configuration, the error type, telemetry, the
+//! DynamoDB store, authentication, the HTTP glue and the domain rules.
+//!
+//! Handlers in `functions/*` stay thin: they extract, call into this crate, and answer.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod lambda;
+pub mod openapi;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{Error, FieldError, Result};
+pub use state::AppState;

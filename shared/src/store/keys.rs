@@ -1,0 +1,60 @@
+//! The key design of the single table. Every key the code builds comes from here.
+//!
+//! | entity              | PK                               | SK               |
+//! |---------------------|----------------------------------|------------------|
+//! | user (= tenant)     | `TENANT#<tid>`                   | `USER`           |
+//! | onboarding          | `TENANT#<tid>`                   | `ONBOARDING`     |
+//! | custom scenario     | `TENANT#<tid>`                   | `SCENARIO#<id>`  |
+//! | phone number        | `TENANT#<tid>`                   | `NUMBER#<e164>`  |
+//! | call                | `TENANT#<tid>`                   | `CALL#<ulid>`    |
+//! | calendar connection | `TENANT#<tid>`                   | `CALENDAR`       |
+//! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
+//! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
+//! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
+//! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
+//!
+//! Items that start from outside a tenant (an e-mail at login, a refresh token) are marker
+//! items written in the same transaction as what they point to. `expires_at` (epoch seconds)
+//! is the TTL attribute; code always re-checks it because TTL deletion is lazy.
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+pub const USER: &str = "USER";
+pub const ONBOARDING: &str = "ONBOARDING";
+pub const SCENARIO_PREFIX: &str = "SCENARIO#";
+pub const NUMBER_PREFIX: &str = "NUMBER#";
+pub const CALL_PREFIX: &str = "CALL#";
+pub const CALENDAR: &str = "CALENDAR";
+pub const EMAIL: &str = "EMAIL";
+pub const REFRESH: &str = "RT";
+pub const FAMILY: &str = "RTFAM";
+pub const RATE_LIMIT: &str = "RL";
+
+pub fn tenant(tenant_id: &str) -> String {
+    format!("TENANT#{tenant_id}")
+}
+
+pub fn scenario(scenario_id: &str) -> String {
+    format!("{SCENARIO_PREFIX}{scenario_id}")
+}
+
+pub fn email(normalised: &str) -> String {
+    format!("EMAIL#{normalised}")
+}
+
+pub fn refresh(token_hash: &str) -> String {
+    format!("RT#{token_hash}")
+}
+
+pub fn family(family_id: &str) -> String {
+    format!("RTFAM#{family_id}")
+}
+
+pub fn rate_limit(bucket: &str, subject: &str, window_start: i64) -> String {
+    format!("RL#{bucket}#{subject}#{window_start}")
+}

@@ -1,0 +1,158 @@
+//! The DynamoDB single-table store: key design in [`keys`], the table definition in
+//! [`schema`], one module per entity.
+//!
+//! Every tenant-owned read and write takes the tenant id from the verified token (see
+//! `http::extract::AuthUser`) and builds its key with [`keys::tenant`], so no query can reach
+//! another tenant's partition. Uniqueness and limits are DynamoDB conditions inside
+//! transactions, so they hold across concurrent Lambda instances.
+
+pub mod keys;
+pub mod onboarding;
+pub mod rate_limits;
+pub mod refresh_tokens;
+pub mod scenarios;
+pub mod schema;
+pub mod users;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{Error, Result};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A strongly consistent read of one item.
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
+    }
+
+    /// Whether the partition holds at least one item whose sort key starts with `prefix`.
+    async fn any_with_prefix(&self, pk: String, prefix: &str) -> Result<bool> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .limit(1)
+            .send()
+            .await?;
+        Ok(out.count > 0)
+    }
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Reading attributes out of an item.
+pub(crate) trait ItemExt {
+    fn str(&self, key: &str) -> Result<String>;
+    fn opt_str(&self, key: &str) -> Option<String>;
+    fn num<T: std::str::FromStr>(&self, key: &str) -> Result<T>;
+    fn flag(&self, key: &str) -> bool;
+}
+
+impl ItemExt for Item {
+    fn str(&self, key: &str) -> Result<String> {
+        self.opt_str(key)
+            .ok_or_else(|| Error::internal(format!("item lacks string attribute {key}")))
+    }
+
+    fn opt_str(&self, key: &str) -> Option<String> {
+        match self.get(key) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn num<T: std::str::FromStr>(&self, key: &str) -> Result<T> {
+        match self.get(key) {
+            Some(AttributeValue::N(v)) => v
+                .parse()
+                .map_err(|_| Error::internal(format!("attribute {key} is not a number"))),
+            _ => Err(Error::internal(format!(
+                "item lacks number attribute {key}"
+            ))),
+        }
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(AttributeValue::Bool(true)))
+    }
+}
+
+/// The per-action cancellation codes of a cancelled transaction (in request order), or `None`
+/// if the error is something else.
+pub(crate) fn cancellation_codes<R>(
+    err: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<String>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_string())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+pub(crate) fn failed_condition(codes: &[String], index: usize) -> bool {
+    codes.get(index).map(String::as_str) == Some("ConditionalCheckFailed")
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for Error {
+    fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Error::internal(format!("building a DynamoDB request: {e}"))
+    }
+}
+
+/// Seconds since the epoch, as DynamoDB's TTL wants them.
+pub(crate) fn epoch_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,203 @@
+//! Custom scenarios. At most `max` per tenant: a counter on the user item is incremented under
+//! a `< max` condition in the same transaction that writes the scenario, so the limit holds
+//! under any concurrency.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+
+use super::{Item, ItemExt, Store, cancellation_codes, failed_condition, keys, n, now_rfc3339, s};
+use crate::domain::scenarios::CustomScenarioFields;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomScenario {
+    pub scenario_id: String,
+    pub fields: CustomScenarioFields,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn not_found() -> Error {
+    Error::NotFound("Custom scenario not found".into())
+}
+
+fn from_item(item: &Item) -> Result<CustomScenario> {
+    Ok(CustomScenario {
+        scenario_id: item.str("scenario_id")?,
+        fields: CustomScenarioFields {
+            persona: item.str("persona")?,
+            prompt: item.str("prompt")?,
+            voice_type: item.str("voice_type")?,
+            temperature: item.num("temperature")?,
+        },
+        created_at: item.str("created_at")?,
+        updated_at: item.str("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a scenario for the tenant; 400 when the tenant already has `max`.
+    pub async fn create_scenario(
+        &self,
+        tenant_id: &str,
+        fields: &CustomScenarioFields,
+        max: u32,
+    ) -> Result<CustomScenario> {
+        // ULIDs sort by time, so listing the sort keys backwards gives newest first.
+        let scenario_id = format!("custom_{}", ulid::Ulid::new().to_string().to_lowercase());
+        let now = now_rfc3339();
+        let pk = keys::tenant(tenant_id);
+        let count = Update::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::USER))
+            .update_expression("ADD scenario_count :one")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(scenario_count) OR scenario_count < :max)",
+            )
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .build()?;
+        let put = Put::builder()
+            .table_name(self.table())
+            .item(keys::PK, s(&pk))
+            .item(keys::SK, s(keys::scenario(&scenario_id)))
+            .item("entity", s("custom_scenario"))
+            .item("scenario_id", s(&scenario_id))
+            .item("persona", s(&fields.persona))
+            .item("prompt", s(&fields.prompt))
+            .item("voice_type", s(&fields.voice_type))
+            .item("temperature", n(fields.temperature))
+            .item("created_at", s(&now))
+            .item("updated_at", s(&now))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(CustomScenario {
+                scenario_id,
+                fields: fields.clone(),
+                created_at: now.clone(),
+                updated_at: now,
+            }),
+            Err(e) => match cancellation_codes(&e) {
+                Some(codes) if failed_condition(&codes, 0) => Err(Error::bad_request(format!(
+                    "You have reached the maximum limit of {max} custom scenarios. Please delete an existing scenario before creating a new one."
+                ))),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    /// The tenant's scenarios, newest first.
+    pub async fn list_scenarios(&self, tenant_id: &str) -> Result<Vec<CustomScenario>> {
+        let mut scenarios = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(keys::tenant(tenant_id)))
+                .expression_attribute_values(":prefix", s(keys::SCENARIO_PREFIX))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in out.items() {
+                scenarios.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(scenarios)
+    }
+
+    pub async fn scenario(&self, tenant_id: &str, scenario_id: &str) -> Result<CustomScenario> {
+        let item = self
+            .get(keys::tenant(tenant_id), &keys::scenario(scenario_id))
+            .await?
+            .ok_or_else(not_found)?;
+        from_item(&item)
+    }
+
+    /// Full replace of the editable fields; 404 when the tenant has no such scenario.
+    pub async fn update_scenario(
+        &self,
+        tenant_id: &str,
+        scenario_id: &str,
+        fields: &CustomScenarioFields,
+    ) -> Result<CustomScenario> {
+        let out = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::scenario(scenario_id)))
+            .update_expression(
+                "SET persona = :persona, prompt = :prompt, voice_type = :voice, temperature = :temp, updated_at = :now",
+            )
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":persona", s(&fields.persona))
+            .expression_attribute_values(":prompt", s(&fields.prompt))
+            .expression_attribute_values(":voice", s(&fields.voice_type))
+            .expression_attribute_values(":temp", n(fields.temperature))
+            .expression_attribute_values(":now", s(now_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => from_item(&out.attributes.unwrap_or_default()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Err(not_found())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes the scenario and gives its slot back, atomically; 404 when it is not the
+    /// tenant's.
+    pub async fn delete_scenario(&self, tenant_id: &str, scenario_id: &str) -> Result<()> {
+        let pk = keys::tenant(tenant_id);
+        let delete = Delete::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::scenario(scenario_id)))
+            .condition_expression("attribute_exists(PK)")
+            .build()?;
+        let count = Update::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::USER))
+            .update_expression("ADD scenario_count :minus_one")
+            .condition_expression("scenario_count > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .build()?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match cancellation_codes(&e) {
+                Some(codes) if failed_condition(&codes, 0) => Err(not_found()),
+                _ => Err(e.into()),
+            },
+        }
+    }
+}

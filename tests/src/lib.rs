@@ -1,0 +1,243 @@
+//! The end-to-end harness: a local stack per test (its own table on a shared moto server, its
+//! own port, its own captured logs) plus the protocol fakes the platform talks to.
+//!
+//! Each stack runs on a thread of its own with a single-threaded runtime, so the thread-local
+//! tracing subscriber sees exactly that stack's log lines: the log-hygiene test reads them.
+
+pub mod captcha_fake;
+pub mod client;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use shared::AppState;
+use shared::config::Config;
+use shared::telemetry::{self, Capture, Format};
+
+pub use client::Client;
+
+/// The CAPTCHA response token the fake verifier accepts.
+pub const VALID_CAPTCHA: &str = "valid-captcha-token";
+/// The CAPTCHA secret the stacks are configured with.
+pub const CAPTCHA_SECRET: &str = "captcha-server-secret-for-tests";
+
+/// The process-wide moto server: `MOTO_URL` if set (CI may start one), else one started here
+/// that exits with this process.
+pub fn moto_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("MOTO_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => infra::moto::Moto::start(Some(std::process::id()))
+            .expect("start moto_server")
+            .detach(),
+    })
+}
+
+/// How a test wants its stack configured.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Extra configuration (overrides the defaults below).
+    pub env: Vec<(String, String)>,
+    /// Keep the production rate limits (tests of the limiter); otherwise they are generous.
+    pub real_rate_limits: bool,
+    /// Put the signing key and CAPTCHA secret in a Secrets Manager secret instead of the
+    /// environment (the cold-start path on AWS).
+    pub secrets_in_secrets_manager: bool,
+}
+
+impl Options {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// A running local stack.
+pub struct TestStack {
+    pub base_url: String,
+    pub logs: Capture,
+    pub jwt_secret: String,
+    pub table: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        shared::auth::random_token(9)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    )
+}
+
+impl TestStack {
+    pub async fn start() -> TestStack {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> TestStack {
+        let moto = moto_url().to_string();
+        let table = unique("table");
+        let jwt_secret = shared::auth::random_token(48);
+        let logs = Capture::default();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<SocketAddr, String>>();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread_logs = logs.clone();
+        let thread_table = table.clone();
+        let thread_secret = jwt_secret.clone();
+        let thread = std::thread::spawn(move || {
+            let _guard =
+                tracing::subscriber::set_default(telemetry::subscriber(Format::Json, thread_logs));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let started = boot(&moto, &thread_table, &thread_secret, &options).await;
+                match started {
+                    Ok((listener, state)) => {
+                        let addr = listener.local_addr().expect("addr");
+                        let _ = ready_tx.send(Ok(addr));
+                        let _ = infra::serve(listener, state, async {
+                            let _ = shutdown_rx.await;
+                        })
+                        .await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let addr = ready_rx
+            .await
+            .expect("stack thread died")
+            .unwrap_or_else(|e| panic!("stack failed to start: {e}"));
+        TestStack {
+            base_url: format!("http://{addr}"),
+            logs,
+            jwt_secret,
+            table,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    /// Writes an item straight into this stack's table: how a test stands in for features that
+    /// write state another context reads (a provisioned number, a placed call).
+    pub async fn put_item(&self, pk: String, sk: String) {
+        let settings: HashMap<String, String> = [
+            ("AWS_ENDPOINT_URL", moto_url()),
+            ("AWS_REGION", "us-east-1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let sdk = shared::config::sdk_config(&Config::aws_settings(&settings)).await;
+        aws_sdk_dynamodb::Client::new(&sdk)
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .item("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .send()
+            .await
+            .expect("put item");
+    }
+
+    /// Stops the server and waits for it, so every log line has been written.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn boot(
+    moto: &str,
+    table: &str,
+    jwt_secret: &str,
+    options: &Options,
+) -> Result<(tokio::net::TcpListener, AppState), String> {
+    let captcha_url = captcha_fake::start().await.map_err(|e| e.to_string())?;
+    let mut env: HashMap<String, String> = [
+        ("AWS_ENDPOINT_URL", moto),
+        ("AWS_REGION", "us-east-1"),
+        ("TABLE_NAME", table),
+        ("FRONTEND_URL", "http://app.example.test"),
+        ("CAPTCHA_VERIFY_URL", &captcha_url),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    if !options.real_rate_limits {
+        for key in [
+            "RATE_LIMIT_AUTH_PER_MINUTE",
+            "RATE_LIMIT_REFRESH_PER_MINUTE",
+            "RATE_LIMIT_SCENARIO_CREATE_PER_MINUTE",
+        ] {
+            env.insert(key.into(), "1000".into());
+        }
+    }
+    let secrets = [
+        ("JWT_SECRET", jwt_secret),
+        ("CAPTCHA_SECRET", CAPTCHA_SECRET),
+    ];
+    if options.secrets_in_secrets_manager {
+        let arn = create_secret(moto, &secrets).await?;
+        env.insert("APP_SECRET_ARN".into(), arn);
+    } else {
+        for (k, v) in secrets {
+            env.insert(k.into(), v.into());
+        }
+    }
+    for (k, v) in &options.env {
+        env.insert(k.clone(), v.clone());
+    }
+    let config = Config::load(&env).await.map_err(|e| e.to_string())?;
+    let state = AppState::new(config).await;
+    infra::prepare(&state).await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((listener, state))
+}
+
+async fn create_secret(moto: &str, values: &[(&str, &str)]) -> Result<String, String> {
+    let settings: HashMap<String, String> =
+        [("AWS_ENDPOINT_URL", moto), ("AWS_REGION", "us-east-1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let aws = shared::config::Config::aws_settings(&settings);
+    let sdk = shared::config::sdk_config(&aws).await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let body: serde_json::Map<String, serde_json::Value> = values
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
+    let out = client
+        .create_secret()
+        .name(unique("app-secret"))
+        .secret_string(serde_json::Value::Object(body).to_string())
+        .send()
+        .await
+        .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string())?;
+    out.arn.ok_or_else(|| "secret without ARN".to_string())
+}

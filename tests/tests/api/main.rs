@@ -1,0 +1,9 @@
+//! Black-box tests over HTTP against the local stack on moto. One test binary (one link step).
+
+mod auth;
+mod logs;
+mod onboarding;
+mod platform;
+mod rate_limits;
+mod scenarios;
+mod tokens;

@@ -1,0 +1,95 @@
+//! Access-token failures on a protected route: missing, expired, tampered, `alg: none`, wrong
+//! algorithm, wrong key, refresh token used as access token.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use e2e_tests::TestStack;
+use e2e_tests::client::email;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "sub": sub, "tid": sub, "email": "x@example.com",
+        "iss": "ai-phone-agents", "aud": "ai-phone-agents-api",
+        "iat": now, "exp": now + exp_offset, "typ": "access"
+    })
+}
+
+fn sign(alg: Algorithm, secret: &str, claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_access_token_gets_401() {
+    let stack = TestStack::start().await;
+    let c = stack.client();
+    let session = c.register(&email("tok")).await;
+    let me = c.get("/users/me", Some(&session.access_token)).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    let sub = me.body["id"].as_str().unwrap().to_string();
+
+    // Missing.
+    let r = c.get("/users/me", None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["detail"], "Not authenticated");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+
+    // A correctly signed token for the right user proves the forging helpers are right...
+    let good = sign(Algorithm::HS256, &stack.jwt_secret, &claims(&sub, 60));
+    assert_eq!(c.get("/users/me", Some(&good)).await.status, 200);
+
+    // ...so each of these fails for the reason named.
+    let expired = sign(Algorithm::HS256, &stack.jwt_secret, &claims(&sub, -120));
+    let wrong_alg = sign(Algorithm::HS512, &stack.jwt_secret, &claims(&sub, 60));
+    let wrong_key = sign(Algorithm::HS256, &"k".repeat(40), &claims(&sub, 60));
+    let payload = URL_SAFE_NO_PAD.encode(claims(&sub, 60).to_string());
+    let alg_none = format!(
+        "{}.{payload}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+    );
+    let mut parts: Vec<String> = session
+        .access_token
+        .split('.')
+        .map(str::to_string)
+        .collect();
+    let mut other = claims(&sub, 600);
+    other["tid"] = json!("someone-else");
+    parts[1] = URL_SAFE_NO_PAD.encode(other.to_string());
+    let tampered = parts.join(".");
+    let mut refresh_typ = claims(&sub, 60);
+    refresh_typ["typ"] = json!("refresh");
+    let wrong_type = sign(Algorithm::HS256, &stack.jwt_secret, &refresh_typ);
+    for (name, token) in [
+        ("expired", expired),
+        ("wrong algorithm", wrong_alg),
+        ("wrong key", wrong_key),
+        ("alg none", alg_none),
+        ("tampered payload", tampered),
+        ("not an access token", wrong_type),
+        ("refresh token as bearer", session.refresh_token.clone()),
+        ("garbage", "not.a.jwt".into()),
+    ] {
+        let r = c.get("/users/me", Some(&token)).await;
+        assert_eq!(r.status, 401, "{name}: {}", r.text);
+        assert_eq!(r.body["detail"], "Could not validate credentials", "{name}");
+    }
+    let basic = c
+        .send(
+            c.request(reqwest::Method::GET, "/users/me")
+                .header("authorization", "Basic YTpi"),
+        )
+        .await;
+    assert_eq!(basic.status, 401);
+}
