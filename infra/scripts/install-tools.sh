@@ -9,7 +9,7 @@ if ! command -v make >/dev/null 2>&1; then
 fi
 
 PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check \
+"$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
   'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2'
 
 for component in rustfmt clippy; do

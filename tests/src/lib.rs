@@ -95,7 +95,13 @@ impl TestStack {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let started = boot(&moto, &thread_table, &thread_secret, &options).await;
+                let started = match boot(&moto, &thread_table, &thread_secret, &options).await {
+                    Ok(state) => tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .map(|listener| (listener, state))
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
                 match started {
                     Ok((listener, state)) => {
                         let addr = listener.local_addr().expect("addr");
@@ -174,7 +180,7 @@ async fn boot(
     table: &str,
     jwt_secret: &str,
     options: &Options,
-) -> Result<(tokio::net::TcpListener, AppState), String> {
+) -> Result<AppState, String> {
     let captcha_url = captcha_fake::start().await.map_err(|e| e.to_string())?;
     let mut env: HashMap<String, String> = [
         ("AWS_ENDPOINT_URL", moto),
@@ -213,10 +219,21 @@ async fn boot(
     let config = Config::load(&env).await.map_err(|e| e.to_string())?;
     let state = AppState::new(config).await;
     infra::prepare(&state).await.map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((listener, state))
+    Ok(state)
+}
+
+/// The whole app as a tower service, without a server: for feeding it Lambda events
+/// in-process (the path API Gateway takes on AWS). Runs on the caller's runtime.
+pub async fn in_process_app(options: Options) -> axum::Router {
+    let state = boot(
+        moto_url(),
+        &unique("table"),
+        &shared::auth::random_token(48),
+        &options,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("app failed to start: {e}"));
+    infra::app(state)
 }
 
 async fn create_secret(moto: &str, values: &[(&str, &str)]) -> Result<String, String> {

@@ -1,7 +1,7 @@
 //! The custom-scenario shape clients see.
 
 use serde::Serialize;
-use shared::domain::scenarios::resolve_voice;
+use shared::domain::scenarios::{InstructionsPreview, Scenario, VoiceConfig, resolve_voice};
 use shared::store::scenarios::CustomScenario;
 use utoipa::ToSchema;
 
@@ -19,12 +19,15 @@ pub struct CustomScenarioView {
     pub temperature: f64,
     pub created_at: String,
     pub updated_at: String,
+    /// The full instructions the agent receives on inbound and outbound calls.
+    pub instructions: InstructionsPreview,
 }
 
 impl From<CustomScenario> for CustomScenarioView {
     fn from(s: CustomScenario) -> Self {
         Self {
             id: s.scenario_id.clone(),
+            instructions: InstructionsPreview::new(&s.fields.persona, &s.fields.prompt),
             voice: resolve_voice(&s.fields.voice_type)
                 .unwrap_or("marin")
                 .to_string(),
@@ -35,6 +38,30 @@ impl From<CustomScenario> for CustomScenarioView {
             temperature: s.fields.temperature,
             created_at: s.created_at,
             updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A predefined template with the instructions built from it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PredefinedView {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub persona: &'static str,
+    pub prompt: &'static str,
+    pub voice_config: VoiceConfig,
+    pub instructions: InstructionsPreview,
+}
+
+impl From<&'static Scenario> for PredefinedView {
+    fn from(s: &'static Scenario) -> Self {
+        Self {
+            key: s.key,
+            name: s.name,
+            persona: s.persona,
+            prompt: s.prompt,
+            voice_config: s.voice_config.clone(),
+            instructions: InstructionsPreview::new(s.persona, s.prompt),
         }
     }
 }

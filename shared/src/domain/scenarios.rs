@@ -55,7 +55,7 @@ pub struct VoiceConfig {
 }
 
 /// A predefined scenario, in the reference structure.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Scenario {
     pub key: &'static str,
     pub name: &'static str,
@@ -269,6 +269,23 @@ pub fn instructions(
         ),
     }
     blocks.join("\n\n")
+}
+
+/// What the agent is told on each kind of call: shown to tenants so they can see exactly how
+/// their persona and prompt are framed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstructionsPreview {
+    pub inbound: String,
+    pub outbound: String,
+}
+
+impl InstructionsPreview {
+    pub fn new(persona: &str, prompt: &str) -> Self {
+        Self {
+            inbound: instructions(persona, prompt, Direction::Inbound, None),
+            outbound: instructions(persona, prompt, Direction::Outbound, None),
+        }
+    }
 }
 
 #[cfg(test)]

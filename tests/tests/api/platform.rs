@@ -61,7 +61,7 @@ async fn health_openapi_and_docs() {
         "TokenResponse",
         "CustomScenarioInput",
         "StatusView",
-        "Scenario",
+        "PredefinedView",
     ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }

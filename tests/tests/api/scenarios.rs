@@ -48,6 +48,12 @@ async fn predefined_templates_are_legitimate_and_readable() {
     assert!(default.body["prompt"].is_string());
     assert!(default.body["voice_config"]["voice"].is_string());
     assert!(default.body["voice_config"]["temperature"].is_number());
+    let inbound = default.body["instructions"]["inbound"].as_str().unwrap();
+    let outbound = default.body["instructions"]["outbound"].as_str().unwrap();
+    assert!(inbound.contains("Greet the caller") && outbound.contains("outbound call"));
+    for text in [inbound, outbound] {
+        assert!(text.contains("say honestly that you are an AI"));
+    }
     assert_eq!(c.get("/scenarios", None).await.status, 401);
 }
 
@@ -92,6 +98,12 @@ async fn custom_scenario_lifecycle() {
     assert_eq!(got.status, 200);
     assert_eq!(got.body["persona"], "First persona, a receptionist");
     assert_eq!(got.body["temperature"], 0.6);
+    assert!(
+        got.body["instructions"]["outbound"]
+            .as_str()
+            .unwrap()
+            .contains("First persona, a receptionist")
+    );
 
     let mut changed = body("Changed persona, now a concierge");
     changed["temperature"] = json!(0.9);

@@ -93,3 +93,44 @@ async fn every_kind_of_bad_access_token_gets_401() {
         .await;
     assert_eq!(basic.status, 401);
 }
+
+#[tokio::test]
+async fn every_protected_route_refuses_missing_expired_and_forged_tokens() {
+    let stack = TestStack::start().await;
+    let c = stack.client();
+    let session = c.register(&email("guard")).await;
+    let sub = c.get("/users/me", Some(&session.access_token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expired = sign(Algorithm::HS256, &stack.jwt_secret, &claims(&sub, -120));
+    let forged = sign(Algorithm::HS256, &"f".repeat(40), &claims(&sub, 60));
+    let routes = [
+        ("GET", "/users/me"),
+        ("GET", "/scenarios"),
+        ("GET", "/scenarios/default"),
+        ("POST", "/realtime/custom-scenario"),
+        ("GET", "/custom-scenarios"),
+        ("GET", "/custom-scenarios/custom_x"),
+        ("PUT", "/custom-scenarios/custom_x"),
+        ("DELETE", "/custom-scenarios/custom_x"),
+        ("GET", "/onboarding/status"),
+        ("GET", "/onboarding/next-action"),
+        ("POST", "/onboarding/complete-step"),
+        ("POST", "/onboarding/initialize"),
+        ("GET", "/onboarding/check-step/calendar"),
+    ];
+    for (method, path) in routes {
+        let method: reqwest::Method = method.parse().unwrap();
+        for token in [None, Some(&expired), Some(&forged)] {
+            let mut request = c
+                .request(method.clone(), path)
+                .json(&json!({"step": "calendar"}));
+            if let Some(t) = token {
+                request = request.bearer_auth(t);
+            }
+            let r = c.send(request).await;
+            assert_eq!(r.status, 401, "{method} {path} with {token:?}: {}", r.text);
+        }
+    }
+}
