@@ -111,7 +111,9 @@ impl Error {
             ),
         };
         Problem {
-            kind: format!("https://problems.ai-phone-agents.dev/{}", status.as_u16()),
+            // RFC 9457: `about:blank` means the status code says it all, with its reason
+            // phrase as the title; `detail` and `errors` carry the specifics.
+            kind: "about:blank".to_string(),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail,
@@ -196,6 +198,7 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].field, "email");
         let json = serde_json::to_value(&p).unwrap();
-        assert_eq!(json["type"], "https://problems.ai-phone-agents.dev/422");
+        assert_eq!(json["type"], "about:blank");
+        assert_eq!(json["title"], "Unprocessable Entity");
     }
 }

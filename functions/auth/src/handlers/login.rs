@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use shared::config::RateLimit;
 use shared::http::{ClientIp, JsonOrForm};
 use shared::{AppState, Error, FieldError, Result};
 use utoipa::ToSchema;
@@ -20,7 +21,7 @@ pub struct LoginRequest {
 
 impl LoginRequest {
     /// The e-mail and password, or 422 naming what is missing.
-    pub fn credentials(&self) -> Result<(&str, &str)> {
+    fn credentials(&self) -> Result<(&str, &str)> {
         let email = self
             .email
             .as_deref()
@@ -47,10 +48,6 @@ impl LoginRequest {
             Err(Error::Validation(errors))
         }
     }
-
-    pub fn captcha_token(&self) -> Option<&str> {
-        self.captcha_token.as_deref()
-    }
 }
 
 /// Sign in with e-mail and password.
@@ -71,16 +68,33 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     JsonOrForm(body): JsonOrForm<LoginRequest>,
 ) -> Result<Json<TokenResponse>> {
-    state
-        .store
-        .rate_limit("login", &ip, &state.config.rate_limits.login)
-        .await?;
+    let limit = &state.config.rate_limits.login;
+    let tokens = sign_in(
+        &state,
+        &ip,
+        &body,
+        ("login", limit),
+        "Incorrect username or password",
+    )
+    .await?;
+    Ok(Json(tokens))
+}
+
+/// The password sign-in both `/auth/login` and `/token` perform: rate limit by client IP,
+/// required fields, CAPTCHA, then the credentials (`failure` is the 401's detail).
+pub async fn sign_in(
+    state: &AppState,
+    ip: &str,
+    body: &LoginRequest,
+    (bucket, limit): (&str, &RateLimit),
+    failure: &str,
+) -> Result<TokenResponse> {
+    state.store.rate_limit(bucket, ip, limit).await?;
     let (email, password) = body.credentials()?;
     state
         .captcha
-        .verify(body.captcha_token(), Some(&ip))
+        .verify(body.captcha_token.as_deref(), Some(ip))
         .await?;
-    let owner =
-        session::authenticate(&state, email, password, "Incorrect username or password").await?;
-    Ok(Json(session::start(&state, &owner).await?))
+    let owner = session::authenticate(state, email, password, failure).await?;
+    session::start(state, &owner).await
 }

@@ -4,8 +4,8 @@ use shared::http::ClientIp;
 use shared::http::extract::FormBody;
 use shared::{AppState, Result};
 
-use super::login::LoginRequest;
-use crate::session::{self, TokenResponse};
+use super::login::{LoginRequest, sign_in};
+use crate::session::TokenResponse;
 
 /// OAuth2 password grant (form `username`, `password`), as `OAuth2PasswordBearer` clients use.
 /// Rate-limited and CAPTCHA-checked like `/auth/login`, so it is no way around them.
@@ -23,16 +23,14 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     FormBody(body): FormBody<LoginRequest>,
 ) -> Result<Json<TokenResponse>> {
-    state
-        .store
-        .rate_limit("token", &ip, &state.config.rate_limits.token)
-        .await?;
-    let (email, password) = body.credentials()?;
-    state
-        .captcha
-        .verify(body.captcha_token(), Some(&ip))
-        .await?;
-    let owner =
-        session::authenticate(&state, email, password, "Incorrect email or password").await?;
-    Ok(Json(session::start(&state, &owner).await?))
+    let limit = &state.config.rate_limits.token;
+    let tokens = sign_in(
+        &state,
+        &ip,
+        &body,
+        ("token", limit),
+        "Incorrect email or password",
+    )
+    .await?;
+    Ok(Json(tokens))
 }
