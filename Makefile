@@ -1,6 +1,6 @@
 # The two everyday commands (see README.md):
 #   make run   - the whole stack locally on localhost:5050 (moto started for you)
-#   make test  - formatting, lints, every test, and the template lint
+#   make test  - formatting, lints, every test, the template lint, and a smoke run of `make run`
 
 .PHONY: setup run test fmt lint unit cfn bench build-lambdas
 
@@ -15,6 +15,7 @@ test: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cfn-lint template.yaml
+	infra/scripts/smoke-local-stack.sh
 
 bench:
 	cargo run --release -p infra --bin lambda-bench

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need beyond the Rust toolchain:
-# moto (local AWS) and cfn-lint (template checks) from PyPI, and make if the machine lacks it.
+# moto (local AWS) and cfn-lint (template checks) from PyPI, and make/curl if the machine lacks them.
 # Idempotent: already-installed packages make this a quick no-op.
 set -euo pipefail
 
-if ! command -v make >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq make
+missing=()
+for tool in make curl; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
 
 PYTHON="${PYTHON:-python3}"
