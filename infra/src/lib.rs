@@ -5,6 +5,7 @@
 //! what the tests exercise is exactly what a developer runs.
 
 pub mod moto;
+pub mod scheduler;
 
 use std::net::SocketAddr;
 
@@ -19,9 +20,10 @@ pub fn app(state: AppState) -> Router {
     shared::http::finish(router.with_state(state), &config)
 }
 
-/// Creates the table if needed (moto starts empty).
+/// Creates the table and the schedule group if needed (moto starts empty).
 pub async fn prepare(state: &AppState) -> Result<()> {
-    shared::store::schema::ensure_table(state.store.client(), state.store.table()).await
+    shared::store::schema::ensure_table(state.store.client(), state.store.table()).await?;
+    scheduler::ensure_group(state).await
 }
 
 /// Serves `app` until `shutdown` resolves. The peer address is kept so rate limits see the

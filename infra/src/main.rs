@@ -1,10 +1,12 @@
 //! `local-stack`: the whole platform on one machine with nothing configured.
 //!
-//! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table,
-//! and serves every route on `localhost:5050` (`PORT` to change). Any variable of the
+//! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table and
+//! the schedule group, fires due scheduled calls every second (moto never fires them), and
+//! serves every route on `localhost:5050` (`PORT` to change). Any variable of the
 //! configuration table in README.md may be set; unset ones get development defaults.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use infra::moto::Moto;
 use shared::AppState;
@@ -35,14 +37,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .entry("CAPTCHA_DISABLED".into())
             .or_insert_with(|| "true".into());
     }
-    let config = Config::load(&source).await?;
-    let state = AppState::new(config).await;
-    infra::prepare(&state).await?;
+    // Bound first so the public URL (what Twilio would call back) is known.
     let port: u16 = source
         .get("PORT")
         .and_then(|p| p.parse().ok())
         .unwrap_or(5050);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    source
+        .entry("PUBLIC_URL".into())
+        .or_insert_with(|| format!("http://localhost:{port}"));
+    let config = Config::load(&source).await?;
+    let state = AppState::new(config).await;
+    infra::prepare(&state).await?;
+    tokio::spawn(infra::scheduler::run(state.clone(), Duration::from_secs(1)));
     let base = format!("http://localhost:{port}");
     println!("AI phone agents API on {base}");
     println!("API docs:     {base}/docs");

@@ -86,6 +86,10 @@ pub struct RateLimits {
     pub token: RateLimit,
     pub refresh: RateLimit,
     pub scenario_create: RateLimit,
+    /// Placing calls on demand, per user.
+    pub calls: RateLimit,
+    /// Scheduling calls, per user.
+    pub schedule: RateLimit,
 }
 
 #[derive(Clone)]
@@ -109,6 +113,52 @@ pub struct Config {
     pub captcha: CaptchaConfig,
     pub rate_limits: RateLimits,
     pub max_custom_scenarios: u32,
+    pub telephony: Telephony,
+}
+
+/// Twilio credentials and the rules for placing and answering calls.
+#[derive(Clone)]
+pub struct Telephony {
+    /// Unset means telephony is not configured: its endpoints answer 503.
+    pub twilio: Option<TwilioCredentials>,
+    pub api_base_url: String,
+    /// The platform's own number: the caller ID in development mode.
+    pub system_number: Option<String>,
+    /// Public base URL of this API (what Twilio calls back and signs), no trailing slash.
+    pub public_url: String,
+    /// The media bridge's WebSocket URL (`wss://...`), no query string.
+    pub bridge_url: String,
+    /// Key of the stream tokens the bridge verifies.
+    pub stream_token_secret: String,
+    pub stream_token_ttl: Duration,
+    pub max_numbers_per_tenant: u32,
+    /// ISO country codes calls may go to.
+    pub allowed_countries: Vec<String>,
+    pub daily_outbound_cap: u32,
+    pub record_calls: bool,
+    /// Played before the agent speaks on recorded calls.
+    pub recording_notice: String,
+    /// `POST /Calls` per second allowed on the Twilio account (Twilio's default is 1).
+    pub calls_per_second: u32,
+    pub max_call_duration: Duration,
+    pub ring_timeout: Duration,
+    pub scheduler: SchedulerSettings,
+}
+
+#[derive(Clone)]
+pub struct TwilioCredentials {
+    pub account_sid: String,
+    pub auth_token: String,
+}
+
+/// EventBridge Scheduler: where one-time call schedules go and what they invoke.
+#[derive(Clone, Debug)]
+pub struct SchedulerSettings {
+    pub group: String,
+    /// The role Scheduler assumes to invoke the target.
+    pub role_arn: String,
+    /// The scheduled-call runner function.
+    pub target_arn: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -183,7 +233,6 @@ impl Config {
                 .get("TABLE_NAME")
                 .ok_or_else(|| Error::Config("TABLE_NAME is required".into()))?,
             aws: aws_settings(source),
-            jwt_secret,
             jwt_issuer: source
                 .get("JWT_ISSUER")
                 .unwrap_or_else(|| "ai-phone-agents".into()),
@@ -214,15 +263,27 @@ impl Config {
                 scenario_create: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_SCENARIO_CREATE_PER_MINUTE")?.unwrap_or(10),
                 ),
+                calls: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_CALLS_PER_MINUTE")?.unwrap_or(5),
+                ),
+                schedule: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_SCHEDULE_PER_MINUTE")?.unwrap_or(10),
+                ),
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
+            telephony: telephony(source, &jwt_secret)?,
+            jwt_secret,
         })
     }
 
     /// Every configured secret value, so the log redactor can scrub them wherever they appear.
     pub fn secret_values(&self) -> Vec<String> {
-        let mut v = vec![self.jwt_secret.clone()];
+        let mut v = vec![
+            self.jwt_secret.clone(),
+            self.telephony.stream_token_secret.clone(),
+        ];
         v.extend(self.captcha.secret.clone());
+        v.extend(self.telephony.twilio.as_ref().map(|t| t.auth_token.clone()));
         v
     }
 }
@@ -232,6 +293,93 @@ impl Config {
     pub fn aws_settings(source: &dyn Source) -> AwsSettings {
         aws_settings(source)
     }
+}
+
+fn telephony(source: &dyn Source, jwt_secret: &str) -> Result<Telephony> {
+    let twilio = match (
+        source.get("TWILIO_ACCOUNT_SID"),
+        source.get("TWILIO_AUTH_TOKEN"),
+    ) {
+        (Some(account_sid), Some(auth_token)) => Some(TwilioCredentials {
+            account_sid,
+            auth_token,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(Error::Config(
+                "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together".into(),
+            ));
+        }
+    };
+    let stream_token_secret = source.get("STREAM_TOKEN_SECRET").unwrap_or_else(|| {
+        // A key of its own, derived from the signing key, so one generated secret serves both
+        // without either kind of token verifying as the other.
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, jwt_secret.as_bytes());
+        crate::auth::hex(aws_lc_rs::hmac::sign(&key, b"stream-token-key").as_ref())
+    });
+    let countries = source
+        .get("ALLOWED_DESTINATION_COUNTRIES")
+        .unwrap_or_else(|| "US,CA".into());
+    let allowed_countries: Vec<String> = countries
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if allowed_countries.iter().any(|c| c.len() != 2) {
+        return Err(Error::Config(
+            "ALLOWED_DESTINATION_COUNTRIES must be ISO 3166 alpha-2 codes, e.g. US,CA".into(),
+        ));
+    }
+    let calls_per_second = parse_u32(source, "TWILIO_CALLS_PER_SECOND")?.unwrap_or(1);
+    if calls_per_second == 0 {
+        return Err(Error::Config(
+            "TWILIO_CALLS_PER_SECOND must be at least 1".into(),
+        ));
+    }
+    Ok(Telephony {
+        twilio,
+        api_base_url: source
+            .get("TWILIO_API_BASE_URL")
+            .unwrap_or_else(|| "https://api.twilio.com".into()),
+        system_number: source.get("TWILIO_PHONE_NUMBER"),
+        public_url: source
+            .get("PUBLIC_URL")
+            .unwrap_or_else(|| "http://localhost:5050".into())
+            .trim_end_matches('/')
+            .to_string(),
+        bridge_url: source
+            .get("BRIDGE_WS_URL")
+            .unwrap_or_else(|| "ws://localhost:8080/twilio".into()),
+        stream_token_secret,
+        stream_token_ttl: Duration::from_secs(u64::from(
+            parse_u32(source, "STREAM_TOKEN_TTL_SECONDS")?.unwrap_or(600),
+        )),
+        max_numbers_per_tenant: parse_u32(source, "MAX_NUMBERS_PER_TENANT")?.unwrap_or(3),
+        allowed_countries,
+        daily_outbound_cap: parse_u32(source, "DAILY_OUTBOUND_CALL_CAP")?.unwrap_or(50),
+        record_calls: parse_bool(source, "RECORD_CALLS")?.unwrap_or(true),
+        recording_notice: source.get("RECORDING_NOTICE").unwrap_or_else(|| {
+            "This call is handled by an AI assistant and may be recorded.".into()
+        }),
+        calls_per_second,
+        max_call_duration: Duration::from_secs(u64::from(
+            parse_u32(source, "MAX_CALL_DURATION_SECONDS")?.unwrap_or(1800),
+        )),
+        ring_timeout: Duration::from_secs(u64::from(
+            parse_u32(source, "RING_TIMEOUT_SECONDS")?.unwrap_or(30),
+        )),
+        scheduler: SchedulerSettings {
+            group: source
+                .get("SCHEDULER_GROUP")
+                .unwrap_or_else(|| "ai-phone-agents".into()),
+            role_arn: source
+                .get("SCHEDULER_ROLE_ARN")
+                .unwrap_or_else(|| "arn:aws:iam::123456789012:role/local-scheduler".into()),
+            target_arn: source.get("SCHEDULED_CALL_TARGET_ARN").unwrap_or_else(|| {
+                "arn:aws:lambda:us-east-1:123456789012:function:scheduled-call-runner".into()
+            }),
+        },
+    })
 }
 
 fn aws_settings(source: &dyn Source) -> AwsSettings {

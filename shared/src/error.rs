@@ -52,6 +52,9 @@ pub enum Error {
     /// 429 with `Retry-After` in seconds.
     #[error("rate limited: {detail}")]
     RateLimited { detail: String, retry_after: u64 },
+    /// 503: a capacity or configuration gap the client can do nothing about but retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// 502: an upstream provider failed or answered nonsense.
     #[error("upstream failure: {0}")]
     Upstream(String),
@@ -89,6 +92,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +107,8 @@ impl Error {
             | Error::Forbidden(d)
             | Error::NotFound(d)
             | Error::Conflict(d)
-            | Error::Upstream(d) => (d.clone(), Vec::new()),
+            | Error::Upstream(d)
+            | Error::Unavailable(d) => (d.clone(), Vec::new()),
             Error::RateLimited { detail, .. } => (detail.clone(), Vec::new()),
             Error::Internal(_) | Error::Config(_) => (
                 "An unexpected error occurred. Please try again later.".to_string(),

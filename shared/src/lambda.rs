@@ -4,17 +4,24 @@
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::{Config, Env};
+use crate::error::Error;
 use crate::state::AppState;
 
-/// Runs `router` on Lambda. Configuration errors fail the cold start (Lambda reports an init
-/// error) rather than serving a half-configured function.
-pub async fn run(router: OpenApiRouter<AppState>) -> Result<(), lambda_http::Error> {
+/// Telemetry, configuration (environment plus the Secrets Manager secret) and the AWS clients:
+/// everything a function builds once. A configuration error fails the cold start (Lambda
+/// reports an init error) rather than serving a half-configured function.
+pub async fn cold_start() -> Result<AppState, Error> {
     crate::telemetry::init();
     let config = Config::load(&Env).await.map_err(|e| {
         tracing::error!(error = %e, "cold start failed");
         e
     })?;
-    let state = AppState::new(config).await;
+    Ok(AppState::new(config).await)
+}
+
+/// Runs `router` on Lambda.
+pub async fn run(router: OpenApiRouter<AppState>) -> Result<(), lambda_http::Error> {
+    let state = cold_start().await?;
     let config = state.config.clone();
     let (router, _) = router.split_for_parts();
     let app = crate::http::finish(router.with_state(state), &config);

@@ -4,6 +4,7 @@
 //! Handlers in `functions/*` stay thin: they extract, call into this crate, and answer.
 
 pub mod auth;
+pub mod calling;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod openapi;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod twilio;
 
 pub use config::Config;
 pub use error::{Error, FieldError, Result};

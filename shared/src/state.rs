@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::stream_token::StreamTokens;
 use crate::auth::{captcha, jwt};
 use crate::config::{Config, sdk_config};
 use crate::store::Store;
@@ -12,6 +13,10 @@ pub struct AppState {
     pub store: Store,
     pub keys: jwt::Keys,
     pub captcha: captcha::Verifier,
+    /// `None` when Twilio is not configured (telephony endpoints then answer 503).
+    pub twilio: Option<crate::twilio::Client>,
+    pub stream_tokens: StreamTokens,
+    pub scheduler: aws_sdk_scheduler::Client,
 }
 
 impl AppState {
@@ -20,7 +25,16 @@ impl AppState {
         crate::telemetry::register_secrets(config.secret_values());
         let sdk = sdk_config(&config.aws).await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
+        let telephony = &config.telephony;
         Self {
+            twilio: telephony.twilio.as_ref().map(|t| {
+                crate::twilio::Client::new(&telephony.api_base_url, &t.account_sid, &t.auth_token)
+            }),
+            stream_tokens: StreamTokens::new(
+                &telephony.stream_token_secret,
+                telephony.stream_token_ttl,
+            ),
+            scheduler: aws_sdk_scheduler::Client::new(&sdk),
             keys: jwt::Keys::new(
                 &config.jwt_secret,
                 &config.jwt_issuer,

@@ -6,6 +6,8 @@
 
 pub mod captcha_fake;
 pub mod client;
+pub mod twilio_sim;
+pub mod twiml;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -44,9 +46,24 @@ pub struct Options {
     /// Put the signing key and CAPTCHA secret in a Secrets Manager secret instead of the
     /// environment (the cold-start path on AWS).
     pub secrets_in_secrets_manager: bool,
+    /// Run the local scheduler loop at this interval.
+    pub scheduler_tick: Option<std::time::Duration>,
 }
 
 impl Options {
+    /// Points the stack's Twilio client at a simulator (development mode, the simulator's
+    /// system number as caller ID unless overridden).
+    pub fn twilio(self, sim: &twilio_sim::TwilioSim) -> Self {
+        self.env("TWILIO_ACCOUNT_SID", &sim.account_sid)
+            .env("TWILIO_AUTH_TOKEN", &sim.auth_token)
+            .env("TWILIO_API_BASE_URL", &sim.base_url)
+    }
+
+    pub fn scheduler(mut self, tick: std::time::Duration) -> Self {
+        self.scheduler_tick = Some(tick);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.into(), value.into()));
         self
@@ -59,6 +76,8 @@ pub struct TestStack {
     pub logs: Capture,
     pub jwt_secret: String,
     pub table: String,
+    /// The configuration the stack was started with (to build a second "instance").
+    pub env: HashMap<String, String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -82,7 +101,8 @@ impl TestStack {
         let table = unique("table");
         let jwt_secret = shared::auth::random_token(48);
         let logs = Capture::default();
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<SocketAddr, String>>();
+        type Ready = Result<(SocketAddr, HashMap<String, String>), String>;
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_logs = logs.clone();
         let thread_table = table.clone();
@@ -95,17 +115,23 @@ impl TestStack {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let started = match boot(&moto, &thread_table, &thread_secret, &options).await {
-                    Ok(state) => tokio::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .map(|listener| (listener, state))
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
+                // Bound first: the stack's own URL is the public URL Twilio calls back and signs.
+                let started = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                    Ok(listener) => {
+                        let addr = listener.local_addr().expect("addr");
+                        let public_url = format!("http://{addr}");
+                        boot(&moto, &thread_table, &thread_secret, &public_url, &options)
+                            .await
+                            .map(|(state, env)| (listener, state, addr, env))
+                    }
+                    Err(e) => Err(e.to_string()),
                 };
                 match started {
-                    Ok((listener, state)) => {
-                        let addr = listener.local_addr().expect("addr");
-                        let _ = ready_tx.send(Ok(addr));
+                    Ok((listener, state, addr, env)) => {
+                        if let Some(tick) = options.scheduler_tick {
+                            tokio::spawn(infra::scheduler::run(state.clone(), tick));
+                        }
+                        let _ = ready_tx.send(Ok((addr, env)));
                         let _ = infra::serve(listener, state, async {
                             let _ = shutdown_rx.await;
                         })
@@ -117,7 +143,7 @@ impl TestStack {
                 }
             });
         });
-        let addr = ready_rx
+        let (addr, env) = ready_rx
             .await
             .expect("stack thread died")
             .unwrap_or_else(|e| panic!("stack failed to start: {e}"));
@@ -126,6 +152,7 @@ impl TestStack {
             logs,
             jwt_secret,
             table,
+            env,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -133,6 +160,15 @@ impl TestStack {
 
     pub fn client(&self) -> Client {
         Client::new(&self.base_url)
+    }
+
+    /// Another "Lambda instance" over the same table, simulators and configuration, running
+    /// on the caller's runtime (for driving handlers directly, e.g. a repeated event).
+    pub async fn second_instance(&self) -> AppState {
+        let config = Config::load(&self.env)
+            .await
+            .expect("same configuration loads");
+        AppState::new(config).await
     }
 
     /// Writes an item straight into this stack's table: how a test stands in for features that
@@ -179,13 +215,18 @@ async fn boot(
     moto: &str,
     table: &str,
     jwt_secret: &str,
+    public_url: &str,
     options: &Options,
-) -> Result<AppState, String> {
+) -> Result<(AppState, HashMap<String, String>), String> {
     let captcha_url = captcha_fake::start().await.map_err(|e| e.to_string())?;
+    let group = unique("group");
     let mut env: HashMap<String, String> = [
         ("AWS_ENDPOINT_URL", moto),
         ("AWS_REGION", "us-east-1"),
         ("TABLE_NAME", table),
+        ("PUBLIC_URL", public_url),
+        ("SCHEDULER_GROUP", &group),
+        ("BRIDGE_WS_URL", "wss://bridge.test/twilio"),
         ("FRONTEND_URL", "http://app.example.test"),
         ("CAPTCHA_VERIFY_URL", &captcha_url),
     ]
@@ -197,6 +238,8 @@ async fn boot(
             "RATE_LIMIT_AUTH_PER_MINUTE",
             "RATE_LIMIT_REFRESH_PER_MINUTE",
             "RATE_LIMIT_SCENARIO_CREATE_PER_MINUTE",
+            "RATE_LIMIT_CALLS_PER_MINUTE",
+            "RATE_LIMIT_SCHEDULE_PER_MINUTE",
         ] {
             env.insert(key.into(), "1000".into());
         }
@@ -219,7 +262,7 @@ async fn boot(
     let config = Config::load(&env).await.map_err(|e| e.to_string())?;
     let state = AppState::new(config).await;
     infra::prepare(&state).await.map_err(|e| e.to_string())?;
-    Ok(state)
+    Ok((state, env))
 }
 
 /// The whole app as a tower service, without a server: for feeding it Lambda events
@@ -229,11 +272,12 @@ pub async fn in_process_app(options: Options) -> axum::Router {
         moto_url(),
         &unique("table"),
         &shared::auth::random_token(48),
+        "http://127.0.0.1:9",
         &options,
     )
     .await
     .unwrap_or_else(|e| panic!("app failed to start: {e}"));
-    infra::app(state)
+    infra::app(state.0)
 }
 
 async fn create_secret(moto: &str, values: &[(&str, &str)]) -> Result<String, String> {

@@ -24,6 +24,10 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(scenarios::router())
         .merge(onboarding::router())
+        .merge(phone_numbers::router())
+        .merge(calls::router())
+        .merge(twilio_webhooks::router())
+        .merge(schedules::router())
         .merge(router())
 }
 

@@ -13,8 +13,19 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-/// The function binaries (one per bounded context; `template.yaml` maps endpoints onto them).
-const FUNCTIONS: [&str; 4] = ["auth", "scenarios", "onboarding", "platform"];
+/// The function binaries (one per bounded context, plus the scheduled-call runner;
+/// `template.yaml` maps endpoints onto them).
+const FUNCTIONS: [&str; 9] = [
+    "auth",
+    "scenarios",
+    "onboarding",
+    "platform",
+    "phone-numbers",
+    "calls",
+    "twilio-webhooks",
+    "schedules",
+    "scheduled-call-runner",
+];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,6 +4,7 @@
 pub mod captcha;
 pub mod jwt;
 pub mod password;
+pub mod stream_token;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,8 +18,11 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Hex SHA-256: refresh tokens are stored only as this digest.
 pub fn sha256_hex(value: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

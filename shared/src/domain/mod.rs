@@ -2,4 +2,5 @@
 
 pub mod email;
 pub mod onboarding;
+pub mod phone;
 pub mod scenarios;

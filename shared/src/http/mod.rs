@@ -3,6 +3,8 @@
 
 pub mod extract;
 pub mod layers;
+pub mod twilio_form;
 
 pub use extract::{AuthUser, ClientIp, JsonBody, JsonOrForm};
 pub use layers::finish;
+pub use twilio_form::TwilioForm;

@@ -8,7 +8,12 @@
 //! | phone number        | `TENANT#<tid>`                   | `NUMBER#<e164>`  |
 //! | call                | `TENANT#<tid>`                   | `CALL#<ulid>`    |
 //! | calendar connection | `TENANT#<tid>`                   | `CALENDAR`       |
+//! | scheduled call      | `TENANT#<tid>`                   | `SCHEDULE#<id>`  |
+//! | daily call counter  | `TENANT#<tid>`                   | `CALLDAY#<date>` |
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
+//! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
+//! | Call SID -> call    | `CALLSID#<sid>`                  | `CALLSID`        |
+//! | calls/second window | `CPS#<account>#<second>`         | `CPS`            |
 //! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
 //! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
 //! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
@@ -34,6 +39,10 @@ pub const EMAIL: &str = "EMAIL";
 pub const REFRESH: &str = "RT";
 pub const FAMILY: &str = "RTFAM";
 pub const RATE_LIMIT: &str = "RL";
+pub const PHONE: &str = "PHONE";
+pub const CALL_SID: &str = "CALLSID";
+pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
+pub const CPS: &str = "CPS";
 
 pub fn tenant(tenant_id: &str) -> String {
     format!("TENANT#{tenant_id}")
@@ -57,4 +66,32 @@ pub fn family(family_id: &str) -> String {
 
 pub fn rate_limit(bucket: &str, subject: &str, window_start: i64) -> String {
     format!("RL#{bucket}#{subject}#{window_start}")
+}
+
+pub fn number(e164: &str) -> String {
+    format!("{NUMBER_PREFIX}{e164}")
+}
+
+pub fn phone(e164: &str) -> String {
+    format!("PHONE#{e164}")
+}
+
+pub fn call(call_id: &str) -> String {
+    format!("{CALL_PREFIX}{call_id}")
+}
+
+pub fn call_sid(sid: &str) -> String {
+    format!("CALLSID#{sid}")
+}
+
+pub fn call_day(date: &str) -> String {
+    format!("CALLDAY#{date}")
+}
+
+pub fn schedule(schedule_id: &str) -> String {
+    format!("{SCHEDULE_PREFIX}{schedule_id}")
+}
+
+pub fn cps(account: &str, second: i64) -> String {
+    format!("CPS#{account}#{second}")
 }

@@ -6,11 +6,14 @@
 //! another tenant's partition. Uniqueness and limits are DynamoDB conditions inside
 //! transactions, so they hold across concurrent Lambda instances.
 
+pub mod calls;
 pub mod keys;
+pub mod numbers;
 pub mod onboarding;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod scenarios;
+pub mod schedules;
 pub mod schema;
 pub mod users;
 

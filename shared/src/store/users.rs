@@ -128,3 +128,27 @@ impl Store {
         self.user(&marker.str("tenant_id")?).await
     }
 }
+
+impl Store {
+    /// The scenario inbound calls to the tenant's numbers use, if the tenant chose one.
+    pub async fn inbound_scenario(&self, tenant_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .get(keys::tenant(tenant_id), keys::USER)
+            .await?
+            .and_then(|item| item.opt_str("inbound_scenario")))
+    }
+
+    pub async fn set_inbound_scenario(&self, tenant_id: &str, scenario: &str) -> Result<()> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::USER))
+            .update_expression("SET inbound_scenario = :scenario")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":scenario", s(scenario))
+            .send()
+            .await?;
+        Ok(())
+    }
+}

@@ -1,10 +1,14 @@
 //! Black-box tests over HTTP against the local stack on moto. One test binary (one link step).
 
 mod auth;
+mod calls;
 mod lambda_event;
 mod logs;
+mod numbers;
 mod onboarding;
 mod platform;
 mod rate_limits;
 mod scenarios;
+mod schedules;
 mod tokens;
+mod webhooks;

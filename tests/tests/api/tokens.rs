@@ -119,6 +119,23 @@ async fn every_protected_route_refuses_missing_expired_and_forged_tokens() {
         ("POST", "/onboarding/complete-step"),
         ("POST", "/onboarding/initialize"),
         ("GET", "/onboarding/check-step/calendar"),
+        ("GET", "/twilio/account"),
+        ("POST", "/twilio/search-numbers"),
+        ("POST", "/twilio/provision-number"),
+        ("GET", "/twilio/user-numbers"),
+        ("GET", "/twilio/user-primary-number"),
+        ("DELETE", "/twilio/release-number/%2B14155550100"),
+        ("GET", "/twilio/inbound-scenario"),
+        ("PUT", "/twilio/inbound-scenario"),
+        ("GET", "/make-call/%2B14155550100/default"),
+        ("GET", "/make-custom-call/%2B14155550100/custom_x"),
+        ("GET", "/calls"),
+        ("GET", "/calls/call_x"),
+        ("POST", "/calls/call_x/hangup"),
+        ("POST", "/schedule-call"),
+        ("GET", "/scheduled-calls"),
+        ("GET", "/scheduled-calls/x"),
+        ("DELETE", "/scheduled-calls/x"),
     ];
     for (method, path) in routes {
         let method: reqwest::Method = method.parse().unwrap();

@@ -1,0 +1,25 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use shared::http::AuthUser;
+use shared::{AppState, Result};
+
+use crate::view::CallView;
+
+/// One of the caller's calls; 404 for anyone else's.
+#[utoipa::path(get, path = "/calls/{call_id}", tag = "calls",
+    security(("bearer" = [])),
+    params(("call_id" = String, Path)),
+    responses(
+        (status = 200, description = "The call", body = CallView),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 404, description = "Call not found", body = shared::error::Problem),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(call_id): Path<String>,
+) -> Result<Json<CallView>> {
+    Ok(Json(
+        state.store.call(&user.tenant_id, &call_id).await?.into(),
+    ))
+}

@@ -1,0 +1,106 @@
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use shared::http::AuthUser;
+use shared::store::calls::{CallFilter, status_rank};
+use shared::{AppState, Error, FieldError, Result};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::view::CallView;
+
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only calls in this status.
+    status: Option<String>,
+    /// `inbound` or `outbound`.
+    direction: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    from: Option<String>,
+    /// Created at or before this RFC 3339 time.
+    to: Option<String>,
+    /// 1 to 100; default 20.
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CallPage {
+    calls: Vec<CallView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+fn time_ms(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<u64> {
+    let raw = raw?;
+    match chrono::DateTime::parse_from_rfc3339(raw) {
+        Ok(t) if t.timestamp_millis() >= 0 => Some(t.timestamp_millis() as u64),
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                "must be an RFC 3339 time, e.g. 2026-11-25T09:00:00Z",
+            ));
+            None
+        }
+    }
+}
+
+/// The caller's calls, newest first, with filters and an opaque cursor.
+#[utoipa::path(get, path = "/calls", tag = "calls",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of calls", body = CallPage),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 422, description = "Invalid filter", body = shared::error::Problem),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<CallPage>> {
+    let mut errors = Vec::new();
+    if let Some(s) = &query.status
+        && status_rank(s).is_none()
+    {
+        errors.push(FieldError::new("status", "is not a call status"));
+    }
+    if let Some(d) = &query.direction
+        && d != "inbound"
+        && d != "outbound"
+    {
+        errors.push(FieldError::new("direction", "must be inbound or outbound"));
+    }
+    let from_ms = time_ms("from", query.from.as_deref(), &mut errors);
+    let to_ms = time_ms("to", query.to.as_deref(), &mut errors);
+    let limit = match query.limit.as_deref().map(str::parse::<usize>) {
+        None => 20,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+            20
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let filter = CallFilter {
+        status: query.status,
+        direction: query.direction,
+        from_ms,
+        to_ms,
+    };
+    let (calls, next_cursor) = state
+        .store
+        .list_calls(&user.tenant_id, &filter, limit, query.cursor.as_deref())
+        .await?;
+    Ok(Json(CallPage {
+        calls: calls.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,112 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use shared::calling::{self, Outbound};
+use shared::domain::phone::E164;
+use shared::http::AuthUser;
+use shared::{AppState, Error, Result};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct CallPlaced {
+    /// Always `success`.
+    status: &'static str,
+    call_id: String,
+    call_sid: Option<String>,
+    from_number: String,
+    message: &'static str,
+}
+
+async fn place(
+    state: &AppState,
+    user: &AuthUser,
+    raw_number: &str,
+    scenario: String,
+) -> Result<Json<CallPlaced>> {
+    state
+        .store
+        .rate_limit(
+            "make_call",
+            &user.tenant_id,
+            &state.config.rate_limits.calls,
+        )
+        .await?;
+    let to = E164::parse(raw_number, "phone_number").map_err(|e| Error::Validation(vec![e]))?;
+    let call = calling::place_outbound(
+        state,
+        &user.tenant_id,
+        Outbound {
+            to,
+            scenario,
+            schedule_id: None,
+        },
+    )
+    .await?;
+    Ok(Json(CallPlaced {
+        status: "success",
+        message: if state.config.development_mode {
+            "Call initiated successfully (development mode)"
+        } else {
+            "Call initiated successfully (using your provisioned number)"
+        },
+        call_id: call.call_id,
+        call_sid: call.call_sid,
+        from_number: call.from,
+    }))
+}
+
+/// Call `phone_number` with a predefined scenario (`default`, `appointment_reminder`, ...).
+#[utoipa::path(get, path = "/make-call/{phone_number}/{scenario}", tag = "calls",
+    security(("bearer" = [])),
+    params(
+        ("phone_number" = String, Path, description = "E.164 (URL-encode `+` as %2B) or a 10-digit US/Canada number"),
+        ("scenario" = String, Path, description = "Predefined scenario key"),
+    ),
+    responses(
+        (status = 200, description = "Call placed", body = CallPlaced),
+        (status = 400, description = "Destination refused, no caller ID, or Twilio refused", body = shared::error::Problem),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 404, description = "Unknown scenario", body = shared::error::Problem),
+        (status = 422, description = "Invalid phone number", body = shared::error::Problem),
+        (status = 429, description = "Rate or daily limit reached", body = shared::error::Problem),
+        (status = 502, description = "Twilio unavailable", body = shared::error::Problem),
+        (status = 503, description = "Telephony not configured", body = shared::error::Problem),
+    ))]
+pub async fn make_call(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((phone_number, scenario)): Path<(String, String)>,
+) -> Result<Json<CallPlaced>> {
+    if shared::domain::scenarios::predefined(&scenario).is_none() {
+        return Err(Error::NotFound("Scenario not found".into()));
+    }
+    place(&state, &user, &phone_number, scenario).await
+}
+
+/// Call `phone_number` with one of the caller's custom scenarios.
+#[utoipa::path(get, path = "/make-custom-call/{phone_number}/{scenario_id}", tag = "calls",
+    security(("bearer" = [])),
+    params(
+        ("phone_number" = String, Path, description = "E.164 (URL-encode `+` as %2B) or a 10-digit US/Canada number"),
+        ("scenario_id" = String, Path, description = "Custom scenario id"),
+    ),
+    responses(
+        (status = 200, description = "Call placed", body = CallPlaced),
+        (status = 400, description = "Destination refused, no caller ID, or Twilio refused", body = shared::error::Problem),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 404, description = "Unknown custom scenario", body = shared::error::Problem),
+        (status = 422, description = "Invalid phone number", body = shared::error::Problem),
+        (status = 429, description = "Rate or daily limit reached", body = shared::error::Problem),
+        (status = 502, description = "Twilio unavailable", body = shared::error::Problem),
+        (status = 503, description = "Telephony not configured", body = shared::error::Problem),
+    ))]
+pub async fn make_custom_call(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((phone_number, scenario_id)): Path<(String, String)>,
+) -> Result<Json<CallPlaced>> {
+    if !scenario_id.starts_with("custom_") {
+        return Err(Error::NotFound("Custom scenario not found".into()));
+    }
+    place(&state, &user, &phone_number, scenario_id).await
+}

@@ -1,0 +1,4 @@
+pub mod get;
+pub mod hangup;
+pub mod list;
+pub mod make_call;

@@ -1,0 +1,49 @@
+//! The call shape clients see.
+
+use serde::Serialize;
+use shared::store::calls::CallRecord;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallView {
+    pub call_id: String,
+    pub call_sid: Option<String>,
+    /// `outbound` or `inbound`.
+    pub direction: String,
+    pub from_number: String,
+    pub to_number: String,
+    pub scenario: String,
+    /// `initiating`, `queued`, `ringing`, `in-progress`, `completed`, `busy`, `no-answer`,
+    /// `failed` or `canceled`.
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub duration_seconds: Option<u32>,
+    pub recording_sid: Option<String>,
+    pub recording_duration_seconds: Option<u32>,
+    /// Why the call failed before Twilio accepted it.
+    pub error: Option<String>,
+    /// The scheduled call that placed it, if any.
+    pub schedule_id: Option<String>,
+}
+
+impl From<CallRecord> for CallView {
+    fn from(c: CallRecord) -> Self {
+        Self {
+            call_id: c.call_id,
+            call_sid: c.call_sid,
+            direction: c.direction,
+            from_number: c.from,
+            to_number: c.to,
+            scenario: c.scenario,
+            status: c.status,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            duration_seconds: c.duration_seconds,
+            recording_sid: c.recording_sid,
+            recording_duration_seconds: c.recording_duration_seconds,
+            error: c.error,
+            schedule_id: c.schedule_id,
+        }
+    }
+}

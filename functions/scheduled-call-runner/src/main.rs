@@ -1,0 +1,21 @@
+//! EventBridge Scheduler invokes this function with the schedule's `Input`
+//! (`{"tenant_id": ..., "schedule_id": ...}`); it runs the scheduled-call runner once per
+//! delivery (the runner makes repeated deliveries harmless).
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use schedules::runner::{self, ScheduledCallEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let state = shared::lambda::cold_start().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<ScheduledCallEvent>| {
+        let state = state.clone();
+        async move {
+            // Infrastructure errors (DynamoDB) are returned so Scheduler retries the delivery.
+            runner::run(&state, &event.payload)
+                .await
+                .map_err(|e| lambda_runtime::Error::from(e.to_string()))
+        }
+    }))
+    .await
+}

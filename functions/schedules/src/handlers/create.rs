@@ -1,0 +1,176 @@
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shared::calling;
+use shared::domain::phone::E164;
+use shared::http::{AuthUser, JsonBody};
+use shared::store::schedules::ScheduledCall;
+use shared::{AppState, Error, FieldError, Result};
+use utoipa::ToSchema;
+
+use crate::runner::ScheduledCallEvent;
+use crate::schedule_name;
+use crate::view::ScheduleView;
+
+/// How far ahead a call may be scheduled.
+const MAX_DAYS_AHEAD: i64 = 365;
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduleRequest {
+    /// E.164, or a 10-digit US/Canada number.
+    phone_number: Option<String>,
+    /// A predefined scenario key or one of the caller's custom scenario ids.
+    scenario: Option<String>,
+    /// RFC 3339 with an offset, in the future, e.g. `2026-12-01T09:30:00-05:00`.
+    scheduled_time: Option<String>,
+}
+
+struct Valid {
+    to: E164,
+    scenario: String,
+    at: DateTime<Utc>,
+}
+
+fn validate(body: ScheduleRequest) -> Result<Valid> {
+    let mut errors = Vec::new();
+    let to = match body
+        .phone_number
+        .as_deref()
+        .map(|p| E164::parse(p, "phone_number"))
+    {
+        Some(Ok(to)) => Some(to),
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        None => {
+            errors.push(FieldError::new("phone_number", "is required"));
+            None
+        }
+    };
+    let scenario = body
+        .scenario
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if scenario.is_none() {
+        errors.push(FieldError::new("scenario", "is required"));
+    }
+    let now = Utc::now();
+    let at = match body
+        .scheduled_time
+        .as_deref()
+        .map(DateTime::parse_from_rfc3339)
+    {
+        None => {
+            errors.push(FieldError::new("scheduled_time", "is required"));
+            None
+        }
+        Some(Err(_)) => {
+            errors.push(FieldError::new(
+                "scheduled_time",
+                "must be an RFC 3339 time with an offset, e.g. 2026-12-01T09:30:00-05:00",
+            ));
+            None
+        }
+        Some(Ok(t)) if t.with_timezone(&Utc) <= now => {
+            errors.push(FieldError::new(
+                "scheduled_time",
+                "Cannot schedule calls in the past",
+            ));
+            None
+        }
+        Some(Ok(t)) if t.with_timezone(&Utc) > now + chrono::Duration::days(MAX_DAYS_AHEAD) => {
+            errors.push(FieldError::new(
+                "scheduled_time",
+                format!("must be within {MAX_DAYS_AHEAD} days"),
+            ));
+            None
+        }
+        Some(Ok(t)) => Some(t.with_timezone(&Utc)),
+    };
+    match (to, scenario, at) {
+        (Some(to), Some(scenario), Some(at)) if errors.is_empty() => Ok(Valid { to, scenario, at }),
+        _ => Err(Error::Validation(errors)),
+    }
+}
+
+/// Schedule a call. The time is stored in UTC; EventBridge Scheduler invokes the runner at
+/// that second (flexible window off) and deletes the schedule afterwards.
+#[utoipa::path(post, path = "/schedule-call", tag = "schedules",
+    security(("bearer" = [])),
+    request_body = ScheduleRequest,
+    responses(
+        (status = 201, description = "Scheduled", body = ScheduleView),
+        (status = 400, description = "Destination refused", body = shared::error::Problem),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 404, description = "Unknown scenario", body = shared::error::Problem),
+        (status = 422, description = "Invalid fields", body = shared::error::Problem),
+        (status = 429, description = "Rate limited", body = shared::error::Problem),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<ScheduleRequest>,
+) -> Result<(StatusCode, Json<ScheduleView>)> {
+    state
+        .store
+        .rate_limit(
+            "schedule",
+            &user.tenant_id,
+            &state.config.rate_limits.schedule,
+        )
+        .await?;
+    let valid = validate(body)?;
+    calling::ensure_scenario(&state, &user.tenant_id, &valid.scenario).await?;
+    calling::check_destination(&state, &valid.to, "phone_number")?;
+    let scheduled_time = valid.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let call = ScheduledCall::new(valid.to.as_str(), &valid.scenario, &scheduled_time);
+    state.store.create_schedule(&user.tenant_id, &call).await?;
+    let settings = &state.config.telephony.scheduler;
+    let input = serde_json::to_string(&ScheduledCallEvent {
+        tenant_id: user.tenant_id.clone(),
+        schedule_id: call.schedule_id.clone(),
+    })
+    .map_err(Error::internal)?;
+    let created = state
+        .scheduler
+        .create_schedule()
+        .name(schedule_name(&call.schedule_id))
+        .group_name(&settings.group)
+        .schedule_expression(format!("at({})", valid.at.format("%Y-%m-%dT%H:%M:%S")))
+        .schedule_expression_timezone("UTC")
+        .flexible_time_window(
+            FlexibleTimeWindow::builder()
+                .mode(FlexibleTimeWindowMode::Off)
+                .build()
+                .map_err(Error::internal)?,
+        )
+        .action_after_completion(ActionAfterCompletion::Delete)
+        .target(
+            Target::builder()
+                .arn(&settings.target_arn)
+                .role_arn(&settings.role_arn)
+                .input(input)
+                .build()
+                .map_err(Error::internal)?,
+        )
+        .send()
+        .await;
+    if let Err(e) = created {
+        // Without its schedule the item would wait forever: withdraw it.
+        state
+            .store
+            .transition_schedule(&user.tenant_id, &call.schedule_id, "pending", "canceled")
+            .await?;
+        return Err(Error::internal(
+            aws_sdk_scheduler::error::DisplayErrorContext(&e),
+        ));
+    }
+    tracing::info!(schedule_id = %call.schedule_id, "call scheduled");
+    Ok((StatusCode::CREATED, Json(call.into())))
+}

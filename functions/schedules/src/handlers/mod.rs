@@ -1,0 +1,4 @@
+pub mod cancel;
+pub mod create;
+pub mod get;
+pub mod list;

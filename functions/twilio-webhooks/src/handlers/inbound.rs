@@ -1,0 +1,65 @@
+use axum::extract::State;
+use axum::response::Response;
+use shared::calling;
+use shared::domain::phone::E164;
+use shared::domain::scenarios::Direction;
+use shared::http::TwilioForm;
+use shared::store::calls::{CallRecord, status_rank};
+use shared::twilio::twiml::say_and_hangup;
+use shared::{AppState, Result};
+
+use super::twiml;
+
+const NOT_IN_SERVICE: &str = "Sorry, the number you have called is not in service. Goodbye.";
+
+/// The inbound scenario of the tenant, falling back to `default` when none was chosen or the
+/// chosen custom scenario has since been deleted.
+async fn inbound_scenario(state: &AppState, tenant_id: &str) -> Result<String> {
+    if let Some(chosen) = state.store.inbound_scenario(tenant_id).await?
+        && calling::ensure_scenario(state, tenant_id, &chosen)
+            .await
+            .is_ok()
+    {
+        return Ok(chosen);
+    }
+    Ok("default".into())
+}
+
+/// Voice webhook of provisioned numbers: finds the called number's tenant and that tenant's
+/// inbound scenario, records the call, and connects it to the media bridge. A number no tenant
+/// owns gets a polite message, not an error.
+#[utoipa::path(post, path = "/twilio/voice/inbound", tag = "twilio-webhooks",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "Twilio's voice webhook form (To, From, CallSid, ...)"),
+    responses(
+        (status = 200, description = "TwiML", content_type = "text/xml"),
+        (status = 403, description = "Missing or invalid X-Twilio-Signature", body = shared::error::Problem),
+    ))]
+pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<Response> {
+    let call_sid = form.require("CallSid")?;
+    let from = form.get("From").unwrap_or("anonymous");
+    let Some(to) = form.get("To").and_then(|to| E164::parse(to, "To").ok()) else {
+        return Ok(twiml(say_and_hangup(NOT_IN_SERVICE)));
+    };
+    let Some(tenant_id) = state.store.number_owner(to.as_str()).await? else {
+        tracing::info!("inbound call to a number no tenant owns");
+        return Ok(twiml(say_and_hangup(NOT_IN_SERVICE)));
+    };
+    let scenario = inbound_scenario(&state, &tenant_id).await?;
+    let mut call = CallRecord::new("inbound", from, to.as_str(), &scenario);
+    call.call_sid = Some(call_sid.to_string());
+    call.status = form
+        .get("CallStatus")
+        .filter(|s| status_rank(s).is_some())
+        .unwrap_or("ringing")
+        .to_string();
+    // A repeated delivery of this webhook finds the call recorded the first time.
+    let call = state.store.create_inbound_call(&tenant_id, &call).await?;
+    tracing::info!(call_id = %call.call_id, "inbound call answered");
+    Ok(twiml(calling::stream_twiml(
+        &state,
+        &tenant_id,
+        &call,
+        Direction::Inbound,
+        true,
+    )?))
+}

@@ -1,0 +1,17 @@
+//! Twilio's webhooks: the voice URL of every provisioned number (inbound calls), call status
+//! callbacks and recording status callbacks. Each verifies `X-Twilio-Signature` (403 and no
+//! change otherwise) and is idempotent under Twilio's repeated deliveries.
+
+mod handlers;
+
+use shared::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every route of the webhooks context.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::inbound::inbound))
+        .routes(routes!(handlers::call_status::call_status))
+        .routes(routes!(handlers::recording_status::recording_status))
+}

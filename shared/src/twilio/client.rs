@@ -1,0 +1,425 @@
+//! A small Twilio REST (2010-04-01) client: form-encoded PascalCase requests, HTTP Basic auth,
+//! JSON responses, base URL from configuration (the simulator in tests, api.twilio.com in
+//! production).
+//!
+//! Every operation is split into a pure `*_request` builder and [`Client::send`], so the
+//! contract tests can check each request against Twilio's published OpenAPI spec without a
+//! network. Retries (with backoff) happen only on 429/5xx/transport failures and only for
+//! idempotent requests: a call is never placed twice because a response got lost.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// A request, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub method: Method,
+    /// Path below the base URL, e.g. `/2010-04-01/Accounts/AC.../Calls.json`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    pub idempotent: bool,
+}
+
+/// A failure talking to Twilio, with Twilio's own error code and message when it sent one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("Twilio {}: {message} (HTTP {status}, code {})", if *.status == 0 { "unreachable" } else { "error" }, .code.map(|c| c.to_string()).unwrap_or_else(|| "none".into()))]
+pub struct TwilioError {
+    /// HTTP status, 0 when Twilio could not be reached or answered nonsense.
+    pub status: u16,
+    pub code: Option<i64>,
+    pub message: String,
+    pub more_info: Option<String>,
+}
+
+impl TwilioError {
+    fn transport(message: impl Into<String>) -> Self {
+        Self {
+            status: 0,
+            code: None,
+            message: message.into(),
+            more_info: None,
+        }
+    }
+
+    fn retryable(&self) -> bool {
+        self.status == 0 || self.status == 429 || self.status >= 500
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<i64>,
+    message: Option<String>,
+    more_info: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub voice: bool,
+    #[serde(default, rename = "SMS", alias = "sms")]
+    pub sms: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct AvailableNumber {
+    pub phone_number: String,
+    pub friendly_name: Option<String>,
+    pub locality: Option<String>,
+    pub region: Option<String>,
+    pub iso_country: Option<String>,
+    pub capabilities: Option<Capabilities>,
+}
+
+#[derive(Deserialize)]
+struct AvailableNumbers {
+    available_phone_numbers: Vec<AvailableNumber>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct IncomingNumber {
+    pub sid: String,
+    pub phone_number: String,
+    pub friendly_name: Option<String>,
+    pub capabilities: Option<Capabilities>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Account {
+    pub sid: String,
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Balance {
+    pub balance: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Call {
+    pub sid: String,
+    pub status: Option<String>,
+}
+
+/// What `Calls.json` is asked to do for one outbound call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCall {
+    pub to: String,
+    pub from: String,
+    pub twiml: String,
+    pub status_callback: String,
+    pub recording_status_callback: Option<String>,
+    /// Hard cap on the call's length in seconds (a cost ceiling).
+    pub time_limit: u32,
+    /// Ring time in seconds.
+    pub timeout: u32,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    account_sid: String,
+    auth_token: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("twilio::Client")
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl Client {
+    pub fn new(base_url: &str, account_sid: &str, auth_token: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            account_sid: account_sid.to_string(),
+            auth_token: auth_token.to_string(),
+        }
+    }
+
+    pub fn account_sid(&self) -> &str {
+        &self.account_sid
+    }
+
+    fn account_path(&self, rest: &str) -> String {
+        format!("/2010-04-01/Accounts/{}{rest}", self.account_sid)
+    }
+
+    pub fn search_local_request(
+        &self,
+        country: &str,
+        area_code: Option<u16>,
+        contains: Option<&str>,
+        limit: u32,
+    ) -> Request {
+        let mut query = pairs(&[("VoiceEnabled", "true"), ("PageSize", &limit.to_string())]);
+        if let Some(code) = area_code {
+            query.push(("AreaCode".into(), code.to_string()));
+        }
+        if let Some(pattern) = contains {
+            query.push(("Contains".into(), pattern.to_string()));
+        }
+        Request {
+            method: Method::GET,
+            path: self.account_path(&format!("/AvailablePhoneNumbers/{country}/Local.json")),
+            query,
+            form: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    pub fn buy_number_request(
+        &self,
+        phone_number: &str,
+        voice_url: &str,
+        status_callback: &str,
+        friendly_name: &str,
+    ) -> Request {
+        Request {
+            method: Method::POST,
+            path: self.account_path("/IncomingPhoneNumbers.json"),
+            query: Vec::new(),
+            form: pairs(&[
+                ("PhoneNumber", phone_number),
+                ("VoiceUrl", voice_url),
+                ("VoiceMethod", "POST"),
+                ("StatusCallback", status_callback),
+                ("StatusCallbackMethod", "POST"),
+                ("FriendlyName", friendly_name),
+            ]),
+            // Buying twice would buy... nothing (the number is gone), but it is not safe to
+            // assume: no blind retries.
+            idempotent: false,
+        }
+    }
+
+    pub fn release_number_request(&self, number_sid: &str) -> Request {
+        Request {
+            method: Method::DELETE,
+            path: self.account_path(&format!("/IncomingPhoneNumbers/{number_sid}.json")),
+            query: Vec::new(),
+            form: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    pub fn account_request(&self) -> Request {
+        Request {
+            method: Method::GET,
+            path: self.account_path(".json"),
+            query: Vec::new(),
+            form: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    pub fn balance_request(&self) -> Request {
+        Request {
+            method: Method::GET,
+            path: self.account_path("/Balance.json"),
+            query: Vec::new(),
+            form: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    pub fn create_call_request(&self, call: &NewCall) -> Request {
+        let mut form = pairs(&[
+            ("To", &call.to),
+            ("From", &call.from),
+            ("Twiml", &call.twiml),
+            ("StatusCallback", &call.status_callback),
+            ("StatusCallbackMethod", "POST"),
+            ("TimeLimit", &call.time_limit.to_string()),
+            ("Timeout", &call.timeout.to_string()),
+        ]);
+        // Repeated key, one value each: Twilio's form convention for arrays.
+        for event in ["initiated", "ringing", "answered", "completed"] {
+            form.push(("StatusCallbackEvent".into(), event.into()));
+        }
+        if let Some(url) = &call.recording_status_callback {
+            form.extend(pairs(&[
+                ("Record", "true"),
+                ("RecordingChannels", "dual"),
+                ("RecordingStatusCallback", url),
+                ("RecordingStatusCallbackMethod", "POST"),
+                ("RecordingStatusCallbackEvent", "completed"),
+            ]));
+        }
+        Request {
+            method: Method::POST,
+            path: self.account_path("/Calls.json"),
+            query: Vec::new(),
+            form,
+            idempotent: false,
+        }
+    }
+
+    /// Ends a call: `completed` hangs up a live call, `canceled` stops one still ringing.
+    pub fn update_call_status_request(&self, call_sid: &str, status: &str) -> Request {
+        Request {
+            method: Method::POST,
+            path: self.account_path(&format!("/Calls/{call_sid}.json")),
+            query: Vec::new(),
+            form: pairs(&[("Status", status)]),
+            // Setting the same terminal status twice has the same effect as once.
+            idempotent: true,
+        }
+    }
+
+    pub async fn search_local(
+        &self,
+        country: &str,
+        area_code: Option<u16>,
+        contains: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AvailableNumber>, TwilioError> {
+        let found: AvailableNumbers = self
+            .send(&self.search_local_request(country, area_code, contains, limit))
+            .await?;
+        Ok(found.available_phone_numbers)
+    }
+
+    pub async fn buy_number(
+        &self,
+        phone_number: &str,
+        voice_url: &str,
+        status_callback: &str,
+        friendly_name: &str,
+    ) -> Result<IncomingNumber, TwilioError> {
+        self.send(&self.buy_number_request(phone_number, voice_url, status_callback, friendly_name))
+            .await
+    }
+
+    /// Releases a number; one Twilio no longer knows counts as released.
+    pub async fn release_number(&self, number_sid: &str) -> Result<(), TwilioError> {
+        match self
+            .send_raw(&self.release_number_request(number_sid))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.status == 404 => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn account(&self) -> Result<Account, TwilioError> {
+        self.send(&self.account_request()).await
+    }
+
+    pub async fn balance(&self) -> Result<Balance, TwilioError> {
+        self.send(&self.balance_request()).await
+    }
+
+    pub async fn create_call(&self, call: &NewCall) -> Result<Call, TwilioError> {
+        self.send(&self.create_call_request(call)).await
+    }
+
+    pub async fn update_call_status(
+        &self,
+        call_sid: &str,
+        status: &str,
+    ) -> Result<Call, TwilioError> {
+        self.send(&self.update_call_status_request(call_sid, status))
+            .await
+    }
+
+    /// Sends `request` and decodes the JSON answer.
+    pub async fn send<T: DeserializeOwned>(&self, request: &Request) -> Result<T, TwilioError> {
+        let body = self.send_raw(request).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| TwilioError::transport(format!("unexpected response body: {e}")))
+    }
+
+    async fn send_raw(&self, request: &Request) -> Result<Vec<u8>, TwilioError> {
+        let attempts = if request.idempotent { 3 } else { 1 };
+        let mut delay = Duration::from_millis(200);
+        let mut last = TwilioError::transport("not sent");
+        for attempt in 1..=attempts {
+            match self.once(request).await {
+                Ok(body) => return Ok(body),
+                Err(e) if e.retryable() && attempt < attempts => {
+                    tracing::warn!(
+                        status = e.status,
+                        attempt,
+                        "Twilio request failed; retrying"
+                    );
+                    tokio::time::sleep(delay + jitter(delay)).await;
+                    delay *= 2;
+                    last = e;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    async fn once(&self, request: &Request) -> Result<Vec<u8>, TwilioError> {
+        let mut builder = self
+            .http
+            .request(
+                request.method.clone(),
+                format!("{}{}", self.base_url, request.path),
+            )
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .header("accept", "application/json");
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        if !request.form.is_empty() {
+            builder = builder.form(&request.form);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| TwilioError::transport(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| TwilioError::transport(e.without_url().to_string()))?;
+        if (200..300).contains(&status) {
+            return Ok(body.to_vec());
+        }
+        let parsed: Option<ErrorBody> = serde_json::from_slice(&body).ok();
+        Err(TwilioError {
+            status,
+            code: parsed.as_ref().and_then(|b| b.code),
+            message: parsed
+                .as_ref()
+                .and_then(|b| b.message.clone())
+                .unwrap_or_else(|| format!("HTTP {status}")),
+            more_info: parsed.and_then(|b| b.more_info),
+        })
+    }
+}
+
+/// Up to a quarter of `d`, so retries from many instances spread out.
+fn jitter(d: Duration) -> Duration {
+    let mut b = [0u8; 2];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    d.mul_f64(f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX) / 4.0)
+}

@@ -1,0 +1,8 @@
+//! Twilio: the REST client (v2010, form-encoded, Basic auth, base URL from config), webhook
+//! signature validation, and TwiML.
+
+pub mod client;
+pub mod signature;
+pub mod twiml;
+
+pub use client::{Client, TwilioError};
