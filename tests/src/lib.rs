@@ -173,7 +173,7 @@ impl TestStack {
 
     /// Writes an item straight into this stack's table: how a test stands in for features that
     /// write state another context reads (a provisioned number, a placed call).
-    pub async fn put_item(&self, pk: String, sk: String) {
+    pub async fn put_item(&self, pk: String, sk: String, attributes: &[(&str, &str)]) {
         let settings: HashMap<String, String> = [
             ("AWS_ENDPOINT_URL", moto_url()),
             ("AWS_REGION", "us-east-1"),
@@ -182,14 +182,18 @@ impl TestStack {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let sdk = shared::config::sdk_config(&Config::aws_settings(&settings)).await;
-        aws_sdk_dynamodb::Client::new(&sdk)
+        let mut put = aws_sdk_dynamodb::Client::new(&sdk)
             .put_item()
             .table_name(&self.table)
             .item("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
-            .item("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
-            .send()
-            .await
-            .expect("put item");
+            .item("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk));
+        for (name, value) in attributes {
+            put = put.item(
+                *name,
+                aws_sdk_dynamodb::types::AttributeValue::S(value.to_string()),
+            );
+        }
+        put.send().await.expect("put item");
     }
 
     /// Stops the server and waits for it, so every log line has been written.

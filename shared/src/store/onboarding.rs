@@ -12,6 +12,7 @@ pub struct LiveState {
     pub has_number: bool,
     pub calendar_connected: bool,
     pub has_scenarios: bool,
+    /// A call has been completed (answered and ended normally).
     pub has_call: bool,
 }
 
@@ -31,13 +32,42 @@ impl LiveState {
 }
 
 impl Store {
+    /// Whether the partition holds a completed call (a failed or unanswered attempt is not a
+    /// first call). Newest first, so an active tenant answers on the first page.
+    async fn any_completed_call(&self, pk: String) -> Result<bool> {
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("#status = :completed")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(keys::CALL_PREFIX))
+                .expression_attribute_values(":completed", s("completed"))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            if out.count > 0 {
+                return Ok(true);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(false),
+            }
+        }
+    }
+
     pub async fn onboarding_live_state(&self, tenant_id: &str) -> Result<LiveState> {
         let pk = keys::tenant(tenant_id);
         let (has_number, calendar, has_scenarios, has_call) = tokio::try_join!(
             self.any_with_prefix(pk.clone(), keys::NUMBER_PREFIX),
             self.get(pk.clone(), keys::CALENDAR),
             self.any_with_prefix(pk.clone(), keys::SCENARIO_PREFIX),
-            self.any_with_prefix(pk.clone(), keys::CALL_PREFIX),
+            self.any_completed_call(pk.clone()),
         )?;
         Ok(LiveState {
             has_number,

@@ -98,6 +98,7 @@ async fn steps_are_detected_from_live_state() {
         .put_item(
             keys::tenant(&tid),
             format!("{}+15551230000", keys::NUMBER_PREFIX),
+            &[],
         )
         .await;
     assert_eq!(check("phone_setup").await["completed"], true);
@@ -111,10 +112,23 @@ async fn steps_are_detected_from_live_state() {
     );
 
     stack
-        .put_item(keys::tenant(&tid), keys::CALENDAR.to_string())
+        .put_item(keys::tenant(&tid), keys::CALENDAR.to_string(), &[])
         .await;
+    // A failed attempt is not a first call; a completed one is.
     stack
-        .put_item(keys::tenant(&tid), format!("{}01call", keys::CALL_PREFIX))
+        .put_item(
+            keys::tenant(&tid),
+            format!("{}01a", keys::CALL_PREFIX),
+            &[("status", "failed")],
+        )
+        .await;
+    assert_eq!(check("welcome_call").await["completed"], false);
+    stack
+        .put_item(
+            keys::tenant(&tid),
+            format!("{}01b", keys::CALL_PREFIX),
+            &[("status", "completed")],
+        )
         .await;
     let done = c.get("/onboarding/status", t).await.body;
     assert_eq!(done["currentStep"], "complete");
