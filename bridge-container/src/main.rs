@@ -1,32 +1,33 @@
-//! The media bridge container. Its relay (Twilio Media Streams <-> OpenAI Realtime) is built by
-//! the bridge issue; for now it is the long-running server skeleton Fargate runs: liveness on
-//! `GET /health`, and a clean stop on SIGTERM.
+//! The media bridge container: configuration (environment plus the Secrets Manager secret, as
+//! the functions), then the WebSocket server on `PORT` (8080) until SIGTERM, then a drain.
 
-use axum::Json;
-use axum::routing::get;
-use serde_json::{Value, json};
-
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
-}
+use bridge::{Bridge, Settings};
+use shared::config::{Config, Env};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
+    let config = Config::load(&Env).await?;
+    if !config.development_mode && config.openai.api_key.is_none() {
+        return Err("OPENAI_API_KEY is required outside development mode".into());
+    }
     let port: u16 = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
+    let bridge = Bridge::new(shared::AppState::new(config).await, Settings::from_env());
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
-    tracing::info!(port, "bridge listening");
-    let app = axum::Router::new().route("/health", get(health));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            if let Ok(mut term) =
+    tracing::info!(port, "media bridge listening");
+    bridge
+        .serve(listener, async {
+            let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            {
-                term.recv().await;
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
         })
-        .await
+        .await?;
+    Ok(())
 }

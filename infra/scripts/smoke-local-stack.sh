@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet -p infra --bin local-stack
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+bridge_port="$(free_port)"
 log="$(mktemp)"
-env -u AWS_ENDPOINT_URL PORT="$port" target/debug/local-stack >"$log" 2>&1 &
+env -u AWS_ENDPOINT_URL PORT="$port" BRIDGE_PORT="$bridge_port" target/debug/local-stack >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
@@ -15,6 +17,7 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/health" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/docs" | grep -q '/docs/app.js'
+curl -fsS "http://127.0.0.1:$bridge_port/health" | grep -q ok
 grep -q "http://localhost:$port/docs" "$log"
 status="$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
   -d '{"email":"smoke@example.com","password":"smoke-test-password-1"}' \

@@ -1,9 +1,10 @@
 //! `local-stack`: the whole platform on one machine with nothing configured.
 //!
 //! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table and
-//! the schedule group, fires due scheduled calls every second (moto never fires them), and
-//! serves every route on `localhost:5050` (`PORT` to change). Any variable of the
-//! configuration table in README.md may be set; unset ones get development defaults.
+//! the schedule group, fires due scheduled calls every second (moto never fires them), serves
+//! every route on `localhost:5050` (`PORT` to change) and the media bridge on
+//! `localhost:8080` (`BRIDGE_PORT`). Any variable of the configuration table in README.md may
+//! be set; unset ones get development defaults.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,15 +44,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(5050);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let bridge_port: u16 = source
+        .get("BRIDGE_PORT")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080);
+    let bridge_listener = tokio::net::TcpListener::bind(("127.0.0.1", bridge_port)).await?;
     source
         .entry("PUBLIC_URL".into())
         .or_insert_with(|| format!("http://localhost:{port}"));
+    source
+        .entry("BRIDGE_WS_URL".into())
+        .or_insert_with(|| format!("ws://localhost:{bridge_port}/twilio"));
     let config = Config::load(&source).await?;
     let state = AppState::new(config).await;
     infra::prepare(&state).await?;
     tokio::spawn(infra::scheduler::run(state.clone(), Duration::from_secs(1)));
+    let bridge = bridge::Bridge::new(state.clone(), bridge::Settings::from_env());
+    tokio::spawn(bridge.serve(bridge_listener, std::future::pending()));
     let base = format!("http://localhost:{port}");
     println!("AI phone agents API on {base}");
+    println!("Media bridge: ws://localhost:{bridge_port}/twilio");
     println!("API docs:     {base}/docs");
     println!("OpenAPI 3.1:  {base}/openapi.json");
     infra::serve(listener, state, async {

@@ -114,6 +114,18 @@ pub struct Config {
     pub rate_limits: RateLimits,
     pub max_custom_scenarios: u32,
     pub telephony: Telephony,
+    pub openai: OpenAi,
+}
+
+/// OpenAI Realtime (GA) as the media bridge uses it.
+#[derive(Clone)]
+pub struct OpenAi {
+    /// Unset: the bridge refuses calls (and will not start outside development mode).
+    pub api_key: Option<String>,
+    /// `wss://api.openai.com/v1/realtime`; the model is added as `?model=`.
+    pub realtime_url: String,
+    pub model: String,
+    pub transcription_model: String,
 }
 
 /// Twilio credentials and the rules for placing and answering calls.
@@ -272,6 +284,18 @@ impl Config {
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
             telephony: telephony(source, &jwt_secret)?,
+            openai: OpenAi {
+                api_key: source.get("OPENAI_API_KEY"),
+                realtime_url: source
+                    .get("OPENAI_REALTIME_URL")
+                    .unwrap_or_else(|| "wss://api.openai.com/v1/realtime".into()),
+                model: source
+                    .get("OPENAI_REALTIME_MODEL")
+                    .unwrap_or_else(|| "gpt-realtime".into()),
+                transcription_model: source
+                    .get("OPENAI_TRANSCRIPTION_MODEL")
+                    .unwrap_or_else(|| "gpt-4o-mini-transcribe".into()),
+            },
             jwt_secret,
         })
     }
@@ -284,6 +308,7 @@ impl Config {
         ];
         v.extend(self.captcha.secret.clone());
         v.extend(self.telephony.twilio.as_ref().map(|t| t.auth_token.clone()));
+        v.extend(self.openai.api_key.clone());
         v
     }
 }

@@ -4,8 +4,14 @@
 //! Each stack runs on a thread of its own with a single-threaded runtime, so the thread-local
 //! tracing subscriber sees exactly that stack's log lines: the log-hygiene test reads them.
 
+pub mod bridge_rig;
 pub mod captcha_fake;
 pub mod client;
+pub mod media_sim;
+pub mod mulaw;
+pub mod realtime_schema;
+pub mod realtime_sim;
+pub mod stamp;
 pub mod twilio_sim;
 pub mod twiml;
 

@@ -32,6 +32,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use shared::twilio::signature;
 
+use crate::media_sim::{CallReport, CallScript, ConnectOptions, MediaCall};
+
 const API_VERSION: &str = "2010-04-01";
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Twilio's maximum `PageSize`.
@@ -43,6 +45,8 @@ const DIAL_DELAY: Duration = Duration::from_millis(100);
 const CALLBACK_GAP: Duration = Duration::from_millis(5);
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The longest a simulated caller stays on a streamed call.
+const STREAM_LIMIT: Duration = Duration::from_secs(600);
 
 /// A running simulator. The HTTP server stops when this is dropped.
 pub struct TwilioSim {
@@ -279,11 +283,33 @@ impl TwilioSim {
             call.status = if answered { "in-progress" } else { "failed" }.into();
             call.done = true;
         });
+        if answered {
+            let inner = Arc::clone(&self.inner);
+            let (sid, xml) = (sid.clone(), body.clone());
+            tokio::spawn(async move { inner.stream_media(&sid, &xml).await });
+        }
         WebhookReply {
             status,
             body,
             call_sid: sid,
         }
+    }
+
+    /// From now on, answered calls whose TwiML says `<Connect><Stream>` open that Media Stream
+    /// (signed like Twilio's upgrade, with the TwiML's `<Parameter>`s) and stream this caller,
+    /// as Twilio does; the call completes when the stream ends.
+    pub fn stream_calls(&self, caller: CallScript) {
+        self.inner.state().caller = Some(caller);
+    }
+
+    /// What the caller of a streamed call heard, once its stream ended.
+    pub fn media_report(&self, sid: &str) -> Option<CallReport> {
+        self.inner
+            .state()
+            .media_reports
+            .iter()
+            .find(|(s, _)| s == sid)
+            .map(|(_, r)| r.clone())
     }
 
     /// Waits until the call's driver delivered every callback, and returns the call.
@@ -332,6 +358,9 @@ struct SimState {
     calls: Vec<CallEntry>,
     next_call_failure: Option<ApiError>,
     outcome: CallOutcome,
+    /// When set, answered calls open the Media Stream their TwiML names, with this caller.
+    caller: Option<CallScript>,
+    media_reports: Vec<(String, CallReport)>,
 }
 
 struct OwnedNumber {
@@ -1269,6 +1298,35 @@ impl Inner {
     }
 
     /// Sends one callback, records it on the call, and leaves a gap before the next one.
+    /// Opens the Media Stream of `xml` (if the sim streams calls and the TwiML connects one)
+    /// and waits until it ends.
+    async fn stream_media(&self, sid: &str, xml: &str) {
+        let Some(caller) = self.state().caller.clone() else {
+            return;
+        };
+        let Some(url) = crate::twiml::attribute(xml, "Stream", "url") else {
+            return;
+        };
+        let options = ConnectOptions {
+            url,
+            auth_token: Some(self.auth_token.clone()),
+            custom_parameters: crate::twiml::parameters(xml),
+            account_sid: self.account_sid.clone(),
+            call_sid: sid.to_string(),
+            stream_sid: new_sid("MZ"),
+            stamp_frames: false,
+        };
+        match MediaCall::connect(options, caller).await {
+            Ok(call) => {
+                call.wait_closed(STREAM_LIMIT).await;
+                self.state()
+                    .media_reports
+                    .push((sid.to_string(), call.report()));
+            }
+            Err(e) => tracing::warn!(error = ?e, "the media stream was refused"),
+        }
+    }
+
     async fn deliver(&self, sid: &str, target: &Target, params: Vec<(String, String)>) {
         let response_status = match self.send_signed(&target.method, &target.url, &params).await {
             Ok((status, _)) => status,
@@ -1343,6 +1401,17 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan) {
         }
     }
 
+    if plan.outcome.answered_secs().is_some() {
+        let twiml = inner
+            .state()
+            .calls
+            .iter()
+            .find(|entry| entry.call.sid == plan.sid)
+            .and_then(|entry| entry.call.twiml.clone());
+        if let Some(xml) = twiml {
+            inner.stream_media(&plan.sid, &xml).await;
+        }
+    }
     let answered_secs = plan.outcome.answered_secs();
     let final_status = plan.outcome.final_status();
     if let Some(entry) = inner

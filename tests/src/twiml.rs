@@ -27,6 +27,19 @@ pub fn parameter(xml: &str, name: &str) -> Option<String> {
     Some(xml[from..from + xml[from..].find('"')?].to_string())
 }
 
+/// Every `<Parameter name=".." value=".."/>`, in order.
+pub fn parameters(xml: &str) -> Vec<(String, String)> {
+    xml.match_indices("<Parameter ")
+        .filter_map(|(i, _)| {
+            let tag = &xml[i..i + xml[i..].find('>')? + 1];
+            Some((
+                attribute(tag, "Parameter", "name")?,
+                attribute(tag, "Parameter", "value")?,
+            ))
+        })
+        .collect()
+}
+
 /// The (unverified) claims of a JWT, for checking what a token names.
 pub fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! The call shape clients see.
 
 use serde::Serialize;
-use shared::store::calls::CallRecord;
+use shared::store::calls::{BridgeSummary, CallRecord};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,6 +25,8 @@ pub struct CallView {
     pub error: Option<String>,
     /// The scheduled call that placed it, if any.
     pub schedule_id: Option<String>,
+    /// The media bridge's measurements, once the stream ended.
+    pub bridge: Option<BridgeSummary>,
 }
 
 impl From<CallRecord> for CallView {
@@ -44,6 +46,7 @@ impl From<CallRecord> for CallView {
             recording_duration_seconds: c.recording_duration_seconds,
             error: c.error,
             schedule_id: c.schedule_id,
+            bridge: c.bridge,
         }
     }
 }

@@ -35,6 +35,73 @@ pub struct CallRecord {
     pub recording_duration_seconds: Option<u32>,
     pub error: Option<String>,
     pub schedule_id: Option<String>,
+    /// What the media bridge measured, once the call's stream ended.
+    pub bridge: Option<BridgeSummary>,
+}
+
+/// The media bridge's record of a call's stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BridgeSummary {
+    /// From the stream's start to its end.
+    pub stream_ms: u64,
+    /// Audio the agent sent to the caller.
+    pub agent_audio_ms: u64,
+    /// Times the caller interrupted the agent.
+    pub barge_ins: u32,
+    pub responses: u32,
+    pub session_rotations: u32,
+    pub input_text_tokens: u64,
+    pub input_audio_tokens: u64,
+    pub output_text_tokens: u64,
+    pub output_audio_tokens: u64,
+    /// `caller_hung_up`, `agent_ended`, `max_duration`, `openai_error`, `openai_disconnected`,
+    /// `shutdown`, ...
+    pub end_reason: String,
+}
+
+const BRIDGE_NUMBERS: [&str; 9] = [
+    "stream_ms",
+    "agent_audio_ms",
+    "barge_ins",
+    "responses",
+    "session_rotations",
+    "input_text_tokens",
+    "input_audio_tokens",
+    "output_text_tokens",
+    "output_audio_tokens",
+];
+
+impl BridgeSummary {
+    fn numbers(&self) -> [u64; 9] {
+        [
+            self.stream_ms,
+            self.agent_audio_ms,
+            u64::from(self.barge_ins),
+            u64::from(self.responses),
+            u64::from(self.session_rotations),
+            self.input_text_tokens,
+            self.input_audio_tokens,
+            self.output_text_tokens,
+            self.output_audio_tokens,
+        ]
+    }
+
+    fn from_item(item: &Item) -> Option<BridgeSummary> {
+        let end_reason = item.opt_str("bridge_end_reason")?;
+        let n = |k: &str| item.num::<u64>(&format!("bridge_{k}")).unwrap_or(0);
+        Some(BridgeSummary {
+            stream_ms: n("stream_ms"),
+            agent_audio_ms: n("agent_audio_ms"),
+            barge_ins: n("barge_ins") as u32,
+            responses: n("responses") as u32,
+            session_rotations: n("session_rotations") as u32,
+            input_text_tokens: n("input_text_tokens"),
+            input_audio_tokens: n("input_audio_tokens"),
+            output_text_tokens: n("output_text_tokens"),
+            output_audio_tokens: n("output_audio_tokens"),
+            end_reason,
+        })
+    }
 }
 
 impl CallRecord {
@@ -56,6 +123,7 @@ impl CallRecord {
             recording_duration_seconds: None,
             error: None,
             schedule_id: None,
+            bridge: None,
         }
     }
 }
@@ -125,6 +193,7 @@ fn from_item(item: &Item) -> Result<CallRecord> {
         recording_duration_seconds: opt_u32(item, "recording_duration_seconds"),
         error: item.opt_str("error"),
         schedule_id: item.opt_str("schedule_id"),
+        bridge: BridgeSummary::from_item(item),
     })
 }
 
@@ -350,6 +419,71 @@ impl Store {
         }
         if let Some(d) = duration_seconds {
             request = request.expression_attribute_values(":duration", n(d));
+        }
+        request.send().await?;
+        Ok(())
+    }
+
+    /// Claims the call's media stream for the bridge: succeeds once per call, and only for the
+    /// Call SID the call was placed or answered with, so a stream token cannot be replayed for
+    /// another stream.
+    pub async fn claim_stream(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        call_sid: &str,
+    ) -> Result<bool> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .update_expression("SET stream_started_at = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(stream_started_at) AND call_sid = :sid",
+            )
+            .expression_attribute_values(":now", s(now_rfc3339()))
+            .expression_attribute_values(":sid", s(call_sid))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the bridge's summary of the call's stream.
+    pub async fn record_bridge_summary(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        summary: &BridgeSummary,
+    ) -> Result<()> {
+        let mut sets: Vec<String> = BRIDGE_NUMBERS
+            .iter()
+            .map(|k| format!("bridge_{k} = :{k}"))
+            .collect();
+        sets.push("bridge_end_reason = :end_reason".into());
+        sets.push("updated_at = :now".into());
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":end_reason", s(&summary.end_reason))
+            .expression_attribute_values(":now", s(now_rfc3339()));
+        for (k, v) in BRIDGE_NUMBERS.iter().zip(summary.numbers()) {
+            request = request.expression_attribute_values(format!(":{k}"), n(v));
         }
         request.send().await?;
         Ok(())

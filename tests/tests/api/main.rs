@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP against the local stack on moto. One test binary (one link step).
 
 mod auth;
+mod bridge;
 mod calls;
 mod lambda_event;
 mod logs;

@@ -1,0 +1,186 @@
+//! The bridge's HTTP side: liveness, readiness, metrics, and the WebSocket endpoint Twilio
+//! opens for each call's Media Stream.
+//!
+//! Admission happens in two steps, both before any OpenAI connection exists: the upgrade must
+//! carry a valid `X-Twilio-Signature` (over the configured public URL, never the Host header),
+//! and the `start` message must carry a valid stream token (checked in [`crate::call`]).
+//!
+//! Draining (SIGTERM): new streams are refused with 503 and `/ready` turns 503, live calls may
+//! finish for up to `drain_timeout`, then the rest are ended cleanly and the server exits.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use shared::AppState;
+use shared::twilio::signature;
+use tokio::sync::watch;
+
+use crate::metrics::METRICS;
+use crate::tools::Registry;
+
+/// Tunables of the relay, from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long live calls may continue after SIGTERM before they are ended.
+    pub drain_timeout: Duration,
+    /// A new Realtime session takes over after this long (OpenAI caps sessions at 60 min).
+    pub rotate_after: Duration,
+    /// Agent audio kept queued at Twilio ahead of real time.
+    pub playout_lead: Duration,
+    pub mark_every: Duration,
+    /// Caller audio kept while OpenAI connects (or reconnects).
+    pub max_buffered_frames: usize,
+    pub openai_connect_timeout: Duration,
+    pub start_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            drain_timeout: Duration::from_secs(30),
+            rotate_after: Duration::from_secs(55 * 60),
+            playout_lead: Duration::from_millis(200),
+            mark_every: Duration::from_millis(100),
+            max_buffered_frames: 250,
+            openai_connect_timeout: Duration::from_secs(10),
+            start_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Settings {
+    /// `BRIDGE_DRAIN_TIMEOUT_SECONDS`, `BRIDGE_ROTATE_AFTER_SECONDS`, `BRIDGE_PLAYOUT_LEAD_MS`.
+    pub fn from_env() -> Self {
+        let num = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
+        let mut s = Settings::default();
+        if let Some(v) = num("BRIDGE_DRAIN_TIMEOUT_SECONDS") {
+            s.drain_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = num("BRIDGE_ROTATE_AFTER_SECONDS") {
+            s.rotate_after = Duration::from_secs(v);
+        }
+        if let Some(v) = num("BRIDGE_PLAYOUT_LEAD_MS") {
+            s.playout_lead = Duration::from_millis(v);
+        }
+        s
+    }
+}
+
+/// Everything a call needs, shared by all calls of the process.
+#[derive(Clone)]
+pub struct Bridge {
+    pub app: AppState,
+    pub settings: Settings,
+    pub tools: Registry,
+    draining: Arc<AtomicBool>,
+    /// Flips to `true` when live calls must end now (drain timeout reached).
+    ending: watch::Sender<bool>,
+}
+
+impl Bridge {
+    pub fn new(app: AppState, settings: Settings) -> Self {
+        Bridge {
+            app,
+            settings,
+            tools: Registry::standard(),
+            draining: Arc::new(AtomicBool::new(false)),
+            ending: watch::channel(false).0,
+        }
+    }
+
+    pub fn ending(&self) -> watch::Receiver<bool> {
+        self.ending.subscribe()
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .route("/ready", get(ready))
+            .route("/metrics", get(|| async { METRICS.render() }))
+            .route("/twilio", get(twilio_stream))
+            .with_state(self.clone())
+    }
+
+    /// Serves until `stop` resolves, then drains (see the module docs).
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let bridge = self.clone();
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move {
+                stop.await;
+                bridge.drain().await;
+            })
+            .await
+    }
+
+    async fn drain(&self) {
+        self.draining.store(true, Relaxed);
+        let live = METRICS.active_calls.load(Relaxed);
+        tracing::info!(live_calls = live, "draining");
+        let deadline = tokio::time::Instant::now() + self.settings.drain_timeout;
+        while METRICS.active_calls.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = self.ending.send(true);
+        // Ended calls still write their records; give them a moment.
+        let grace = tokio::time::Instant::now() + Duration::from_secs(5);
+        while METRICS.active_calls.load(Relaxed) > 0 && tokio::time::Instant::now() < grace {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::info!("drained");
+    }
+}
+
+async fn ready(State(bridge): State<Bridge>) -> StatusCode {
+    if bridge.draining.load(Relaxed) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The Media Stream upgrade: refused (403) unless Twilio signed it; refused (503) while draining.
+async fn twilio_stream(
+    State(bridge): State<Bridge>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if bridge.draining.load(Relaxed) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let telephony = &bridge.app.config.telephony;
+    let Some(twilio) = &telephony.twilio else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let signed = headers
+        .get(signature::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sig| {
+            // Twilio signs the wss:// URL; proxies terminating TLS may present it as https://.
+            let https = telephony.bridge_url.replacen("wss://", "https://", 1);
+            signature::verify(&twilio.auth_token, &telephony.bridge_url, &[], sig)
+                || signature::verify(&twilio.auth_token, &https, &[], sig)
+        });
+    if !signed {
+        METRICS.calls_refused.fetch_add(1, Relaxed);
+        tracing::warn!("refused a media stream upgrade without a valid signature");
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    // Twilio frames are ~300 bytes and model deltas a few KiB: small buffers keep each call's
+    // memory in the tens of KiB instead of the 128 KiB default per socket.
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(256 * 1024)
+        .on_upgrade(move |socket| crate::call::run(bridge, socket))
+}

@@ -1,0 +1,104 @@
+//! Twilio Media Streams messages (bidirectional `<Connect><Stream>`).
+//!
+//! Inbound every message but `connected` carries a string `sequenceNumber` and the
+//! `streamSid`; media is base64 μ-law 8 kHz mono in 20 ms frames. Outbound only `media`,
+//! `mark` and `clear` are allowed; anything else makes Twilio fail the stream (31924).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Inbound {
+    Connected,
+    Start { start: Start },
+    Media { media: Media },
+    Mark { mark: Mark },
+    Dtmf,
+    Stop,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Start {
+    pub account_sid: String,
+    pub stream_sid: String,
+    pub call_sid: String,
+    #[serde(default)]
+    pub custom_parameters: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Media {
+    /// Base64 μ-law, forwarded to OpenAI as is (no decode, no re-encode).
+    pub payload: String,
+    #[serde(default)]
+    pub track: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Mark {
+    pub name: String,
+}
+
+pub fn parse(text: &str) -> Option<Inbound> {
+    serde_json::from_str(text).ok()
+}
+
+/// `{"event":"media","streamSid":…,"media":{"payload":…}}`
+pub fn media(stream_sid: &str, payload_b64: &str) -> String {
+    format!(
+        r#"{{"event":"media","streamSid":"{stream_sid}","media":{{"payload":"{payload_b64}"}}}}"#
+    )
+}
+
+/// `{"event":"mark","streamSid":…,"mark":{"name":…}}`; names are `<item_id>:<cumulative_ms>`.
+pub fn mark(stream_sid: &str, name: &str) -> String {
+    format!(r#"{{"event":"mark","streamSid":"{stream_sid}","mark":{{"name":"{name}"}}}}"#)
+}
+
+/// `{"event":"clear","streamSid":…}`: Twilio drops the audio it has buffered.
+pub fn clear(stream_sid: &str) -> String {
+    format!(r#"{{"event":"clear","streamSid":"{stream_sid}"}}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_shapes() {
+        let start = r#"{"event":"start","sequenceNumber":"1","streamSid":"MZ1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"customParameters":{"token":"t"},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}"#;
+        match parse(start) {
+            Some(Inbound::Start { start }) => {
+                assert_eq!(start.call_sid, "CA1");
+                assert_eq!(start.custom_parameters["token"], "t");
+            }
+            other => panic!("{other:?}"),
+        }
+        let media = r#"{"event":"media","sequenceNumber":"3","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"//8="}}"#;
+        assert!(matches!(parse(media), Some(Inbound::Media { .. })));
+        assert!(matches!(
+            parse(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#),
+            Some(Inbound::Connected)
+        ));
+        assert!(matches!(
+            parse(
+                r#"{"event":"stop","sequenceNumber":"9","streamSid":"MZ1","stop":{"accountSid":"AC1","callSid":"CA1"}}"#
+            ),
+            Some(Inbound::Stop)
+        ));
+        assert!(parse("not json").is_none());
+    }
+
+    #[test]
+    fn builds_the_three_outbound_messages() {
+        let m: serde_json::Value = serde_json::from_str(&media("MZ1", "//8=")).unwrap();
+        assert_eq!(m["media"]["payload"], "//8=");
+        let k: serde_json::Value = serde_json::from_str(&mark("MZ1", "item_1:100")).unwrap();
+        assert_eq!(k["mark"]["name"], "item_1:100");
+        let c: serde_json::Value = serde_json::from_str(&clear("MZ1")).unwrap();
+        assert_eq!(c, serde_json::json!({"event": "clear", "streamSid": "MZ1"}));
+    }
+}

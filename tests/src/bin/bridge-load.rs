@@ -1,0 +1,273 @@
+//! `bridge-load`: the media bridge under N concurrent simulated calls at real pace.
+//!
+//! One bridge process (the release `bridge-container` binary) relays N calls between the
+//! simulated Twilio callers and the simulated OpenAI Realtime server, both in this process on
+//! loopback. It prints calls, frames relayed, relay latency both ways, and the bridge
+//! process's CPU seconds and RSS per call (read from /proc).
+//!
+//! Latency is measured end to end through loopback with timestamps carried in the audio:
+//! - caller frame sent (Twilio side) -> `input_audio_buffer.append` received (OpenAI side);
+//! - first audio delta of a response sent (OpenAI side) -> its first frame received (Twilio
+//!   side). Later deltas of a response are paced to real time by design, so only the first
+//!   one measures the relay rather than the pacing.
+//!
+//! Usage: `cargo run --release -p e2e-tests --bin bridge-load -- [CALLS] [SECONDS]`
+//! (defaults 1000 calls, 30 s of steady state).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use e2e_tests::media_sim::{CallScript, ConnectOptions, MediaCall, Segment};
+use e2e_tests::realtime_sim::{RealtimeSim, SimConfig};
+use e2e_tests::stamp;
+use shared::domain::scenarios::Direction;
+use shared::store::calls::CallRecord;
+
+const AUTH_TOKEN: &str = "load-test-auth-token";
+const ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
+
+#[derive(Default)]
+struct Samples(Mutex<Vec<u64>>);
+
+impl Samples {
+    fn push(&self, d: Duration) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(d.as_micros() as u64);
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut v = self.0.lock().map(|v| v.clone()).unwrap_or_default();
+        if v.is_empty() {
+            return "no samples".into();
+        }
+        v.sort_unstable();
+        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+        format!(
+            "n={} p50={:.3} ms p99={:.3} ms max={:.3} ms",
+            v.len(),
+            pct(0.5),
+            pct(0.99),
+            *v.last().unwrap_or(&0) as f64 / 1000.0
+        )
+    }
+}
+
+/// CPU seconds (user + system) and RSS in KiB of a process, from /proc.
+fn process_usage(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = (ticks(11) + ticks(12)) / 100.0;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (cpu, rss)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let calls: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(30);
+
+    let moto = e2e_tests::moto_url().to_string();
+    let openai = RealtimeSim::start(SimConfig {
+        validate: false,
+        response_audio_ms: 1500,
+        ..SimConfig::default()
+    })
+    .await;
+    let inbound = Arc::new(Samples::default());
+    let outbound = Arc::new(Samples::default());
+    {
+        let inbound = inbound.clone();
+        openai.on_append(Arc::new(move |audio: &[u8]| {
+            if let Some(sent) = stamp::read(audio) {
+                inbound.push(stamp::since(sent));
+            }
+        }));
+    }
+    openai.stamp_first_deltas(true);
+
+    // The bridge process, configured like production but pointed at the simulators.
+    let port = free_port();
+    let bridge_url = format!("ws://127.0.0.1:{port}/twilio");
+    let table = format!("bridge-load-{}", std::process::id());
+    let stream_secret = shared::auth::random_token(32);
+    let env: HashMap<String, String> = [
+        ("DEVELOPMENT_MODE", "true"),
+        ("CAPTCHA_DISABLED", "true"),
+        ("TABLE_NAME", table.as_str()),
+        ("AWS_ENDPOINT_URL", moto.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("BRIDGE_WS_URL", bridge_url.as_str()),
+        ("STREAM_TOKEN_SECRET", stream_secret.as_str()),
+        ("OPENAI_REALTIME_URL", openai.url.as_str()),
+        ("OPENAI_API_KEY", openai.api_key.as_str()),
+        ("MAX_CALL_DURATION_SECONDS", "3600"),
+        ("RUST_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = shared::config::Config::load(&env).await?;
+    let state = shared::AppState::new(config).await;
+    shared::store::schema::ensure_table(state.store.client(), state.store.table()).await?;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&root)
+            .args(["build", "--release", "-p", "bridge-container"])
+            .status()?;
+    if !status.success() {
+        return Err("building the bridge failed".into());
+    }
+    let mut bridge = std::process::Command::new(root.join("target/release/bridge-container"))
+        .envs(&env)
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let pid = bridge.id();
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (cpu_idle, rss_idle) = process_usage(pid);
+
+    // Call records the stream tokens point at (what the API writes when a call is placed).
+    println!("preparing {calls} calls...");
+    let mut options = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let sid = format!("CA{:032x}", i + 1);
+        let mut record = CallRecord::new("outbound", "+14155550000", "+14155550123", "default");
+        record.call_sid = Some(sid.clone());
+        let tenant = format!("load-tenant-{}", i % 50);
+        state.store.create_inbound_call(&tenant, &record).await?;
+        let token =
+            state
+                .stream_tokens
+                .issue(&tenant, &record.call_id, "default", Direction::Outbound)?;
+        options.push(ConnectOptions {
+            url: bridge_url.clone(),
+            auth_token: Some(AUTH_TOKEN.into()),
+            custom_parameters: vec![("token".into(), token)],
+            account_sid: ACCOUNT_SID.into(),
+            call_sid: sid,
+            stream_sid: format!("MZ{:032x}", i + 1),
+            stamp_frames: true,
+        });
+    }
+
+    // Callers talk in turns: 800 ms of speech, then 2.2 s of listening, for the whole run.
+    let turns = (seconds / 3 + 2) as usize;
+    let mut segments = vec![Segment::Silence { ms: 1500 }];
+    for _ in 0..turns {
+        segments.push(Segment::Speech { ms: 800 });
+        segments.push(Segment::Silence { ms: 2200 });
+    }
+    let script = CallScript {
+        segments,
+        speech_amplitude: 8000,
+    };
+    println!("connecting {calls} calls at real pace...");
+    let mut media = Vec::with_capacity(calls);
+    for o in options {
+        match MediaCall::connect(o, script.clone()).await {
+            Ok(call) => {
+                let outbound = outbound.clone();
+                call.on_media(Arc::new(move |frame: &[u8]| {
+                    if let Some(sent) = stamp::read(frame) {
+                        outbound.push(stamp::since(sent));
+                    }
+                }));
+                media.push(call);
+            }
+            Err(e) => eprintln!("call refused: {e:?}"),
+        }
+        // Ramp up over ~10 s so every call does not speak in the same 20 ms.
+        tokio::time::sleep(Duration::from_millis(10_000 / calls.max(1) as u64)).await;
+    }
+    let (cpu_start, _) = process_usage(pid);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let (cpu_end, rss_load) = process_usage(pid);
+    let elapsed = started.elapsed().as_secs_f64();
+    for call in &media {
+        call.stop().await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await?
+        .text()
+        .await?;
+    let _ = bridge.kill();
+    let _ = bridge.wait();
+
+    let metric = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && !l.starts_with('#'))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_string()
+    };
+    let live = media.len();
+    let cpu = cpu_end - cpu_start;
+    println!("calls                  {live} of {calls} connected, {seconds} s steady state");
+    println!(
+        "frames relayed         caller->OpenAI {}  agent->caller {}  dropped {}",
+        metric("bridge_frames_to_openai_total"),
+        metric("bridge_frames_to_twilio_total"),
+        metric("bridge_frames_dropped_total")
+    );
+    println!(
+        "relay latency in       (caller frame -> OpenAI append) {}",
+        inbound.summary()
+    );
+    println!(
+        "relay latency out      (first delta -> first caller frame) {}",
+        outbound.summary()
+    );
+    println!(
+        "bridge CPU             {cpu:.2} s over {elapsed:.1} s ({:.1}% of a core, {:.3} ms per call-second; {:.2} s idle start-up)",
+        cpu / elapsed * 100.0,
+        cpu / elapsed / live.max(1) as f64 * 1000.0,
+        cpu_idle
+    );
+    println!(
+        "bridge RSS             {} KiB under load, {} KiB idle: {:.1} KiB per call",
+        rss_load,
+        rss_idle,
+        (rss_load.saturating_sub(rss_idle)) as f64 / live.max(1) as f64
+    );
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! A whole call path on loopback for the bridge tests: the API stack (moto), the Twilio REST
+//! simulator, the OpenAI Realtime simulator and the media bridge, wired together as on AWS.
+
+use std::time::Duration;
+
+use bridge::{Bridge, Settings};
+use serde_json::Value;
+
+use crate::client::{Session, email};
+use crate::media_sim::{CallScript, ConnectError, ConnectOptions, MediaCall};
+use crate::realtime_sim::{RealtimeSim, SimConfig};
+use crate::twilio_sim::TwilioSim;
+use crate::{Options, TestStack, twiml};
+
+pub const SYSTEM_NUMBER: &str = "+14155550000";
+
+pub struct BridgeRig {
+    pub twilio: TwilioSim,
+    pub openai: RealtimeSim,
+    pub stack: TestStack,
+    pub bridge: Bridge,
+    pub bridge_url: String,
+    pub session: Session,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A call placed through the API, ready to be streamed.
+pub struct PlacedCall {
+    pub call_id: String,
+    pub call_sid: String,
+    pub token: String,
+}
+
+impl BridgeRig {
+    pub async fn start(sim: SimConfig, settings: Settings, options: Options) -> BridgeRig {
+        let twilio = TwilioSim::start().await;
+        let openai = RealtimeSim::start(sim).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind bridge");
+        let bridge_url = format!("ws://{}/twilio", listener.local_addr().expect("addr"));
+        let stack = TestStack::start_with(
+            options
+                .twilio(&twilio)
+                .env("DEVELOPMENT_MODE", "true")
+                .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER)
+                .env("BRIDGE_WS_URL", &bridge_url)
+                .env("OPENAI_REALTIME_URL", openai.url.trim_end_matches('/'))
+                .env("OPENAI_API_KEY", &openai.api_key),
+        )
+        .await;
+        let bridge = Bridge::new(stack.second_instance().await, settings);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(bridge.clone().serve(listener, async {
+            let _ = stopped.await;
+        }));
+        let session = stack.client().register(&email("caller")).await;
+        BridgeRig {
+            twilio,
+            openai,
+            stack,
+            bridge,
+            bridge_url,
+            session,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Places an outbound call with `scenario` through the API and reads its stream token out
+    /// of the TwiML Twilio was given.
+    pub async fn place_call(&self, scenario: &str) -> PlacedCall {
+        let c = self.stack.client();
+        let placed = c
+            .get(
+                &format!("/make-call/%2B14155550123/{scenario}"),
+                Some(&self.session.access_token),
+            )
+            .await;
+        assert_eq!(placed.status, 200, "{}", placed.text);
+        let call_sid = placed.body["call_sid"].as_str().expect("sid").to_string();
+        let sim_call = self.twilio.call(&call_sid).expect("call at the simulator");
+        let xml = sim_call.twiml.expect("twiml");
+        PlacedCall {
+            call_id: placed.body["call_id"].as_str().expect("id").to_string(),
+            token: twiml::parameter(&xml, "token").expect("token"),
+            call_sid,
+        }
+    }
+
+    pub fn connect_options(&self, call: &PlacedCall) -> ConnectOptions {
+        ConnectOptions {
+            url: self.bridge_url.clone(),
+            auth_token: Some(self.twilio.auth_token.clone()),
+            custom_parameters: vec![("token".into(), call.token.clone())],
+            account_sid: self.twilio.account_sid.clone(),
+            call_sid: call.call_sid.clone(),
+            stream_sid: format!("MZ{}", &call.call_sid[2..]),
+            stamp_frames: false,
+        }
+    }
+
+    /// Streams the caller of `call` to the bridge, as Twilio would once the call is answered.
+    pub async fn stream(
+        &self,
+        call: &PlacedCall,
+        script: CallScript,
+    ) -> Result<MediaCall, ConnectError> {
+        MediaCall::connect(self.connect_options(call), script).await
+    }
+
+    /// The call as the API reports it.
+    pub async fn call_record(&self, call_id: &str) -> Value {
+        self.stack
+            .client()
+            .get(
+                &format!("/calls/{call_id}"),
+                Some(&self.session.access_token),
+            )
+            .await
+            .body
+    }
+
+    /// Waits for the bridge's summary of the call to be written.
+    pub async fn bridge_summary(&self, call_id: &str) -> Value {
+        for _ in 0..100 {
+            let record = self.call_record(call_id).await;
+            if !record["bridge"].is_null() {
+                return record["bridge"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the bridge never wrote the call record of {call_id}");
+    }
+
+    /// A handle that sends the bridge SIGTERM's equivalent and waits for it to finish
+    /// draining (taken out of the rig so the rig can still be used meanwhile).
+    pub fn terminator(&mut self) -> impl std::future::Future<Output = std::io::Result<()>> + use<> {
+        let stop = self.stop.take();
+        let server = self.server.take();
+        async move {
+            if let Some(stop) = stop {
+                let _ = stop.send(());
+            }
+            match server {
+                Some(server) => server.await.expect("bridge task"),
+                None => Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! The media bridge with both simulators: audio both ways, barge-in accuracy, tools run once,
+//! OpenAI failures, admission, draining, session rotation and the call record.
+
+use std::time::Duration;
+
+use bridge::Settings;
+use e2e_tests::Options;
+use e2e_tests::bridge_rig::BridgeRig;
+use e2e_tests::media_sim::{CallScript, ConnectError, Segment};
+use e2e_tests::realtime_sim::{Fault, FunctionCallScript, SimConfig};
+
+fn script(segments: Vec<Segment>) -> CallScript {
+    CallScript {
+        segments,
+        speech_amplitude: 8000,
+    }
+}
+
+async fn rig(sim: SimConfig, settings: Settings) -> BridgeRig {
+    BridgeRig::start(sim, settings, Options::default()).await
+}
+
+#[tokio::test]
+async fn audio_flows_both_ways_and_the_call_record_is_written() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    let call = rig.place_call("appointment_reminder").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1500 },
+                Segment::Speech { ms: 600 },
+                Segment::Silence { ms: 1800 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    let report = media.report();
+    assert!(report.bad_frames.is_empty(), "{:?}", report.bad_frames);
+    assert!(
+        report.media_received >= 50,
+        "the caller heard the agent: {report:?}"
+    );
+    assert!(report.marks_echoed.iter().any(|m| m.contains(':')));
+
+    let sessions = rig.openai.sessions();
+    assert_eq!(sessions.len(), 1);
+    let session = &sessions[0];
+    assert!(session.authorized);
+    assert!(
+        session.append_count >= 100,
+        "the model heard the caller: {}",
+        session.append_count
+    );
+    assert!(session.responses_created >= 1, "the agent spoke first");
+    let update = session
+        .events
+        .iter()
+        .find(|e| e["type"] == "session.update")
+        .expect("session.update");
+    assert_eq!(
+        update["session"]["audio"]["input"]["format"]["type"],
+        "audio/pcmu"
+    );
+    assert_eq!(update["session"]["audio"]["output"]["voice"], "coral");
+    let instructions = update["session"]["instructions"].as_str().unwrap();
+    assert!(
+        instructions.contains("outbound call")
+            && instructions.contains("honestly that you are an AI")
+    );
+    assert!(
+        rig.openai.violations().is_empty(),
+        "{:?}",
+        rig.openai.violations()
+    );
+
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+    assert!(summary["responses"].as_u64().unwrap() >= 2);
+    assert!(summary["output_audio_tokens"].as_u64().unwrap() > 0);
+    assert!(summary["agent_audio_ms"].as_u64().unwrap() >= 1000);
+}
+
+#[tokio::test]
+async fn barge_in_clears_truncates_to_what_was_heard_and_drops_late_audio() {
+    let sim = SimConfig {
+        response_audio_ms: 4000,
+        late_deltas_after_barge_in: 3,
+        ..SimConfig::default()
+    };
+    let rig = rig(sim, Settings::default()).await;
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1400 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    let report = media.report();
+    assert!(
+        !report.clears.is_empty(),
+        "Twilio was told to clear: {report:?}"
+    );
+    let truncates = rig.openai.sessions()[0].truncates.clone();
+    assert_eq!(truncates.len(), 1, "{truncates:?}");
+    let truncate = &truncates[0];
+    assert!(truncate.accepted);
+    let heard = report.clears[0]
+        .heard_ms_by_item
+        .get(&truncate.item_id)
+        .copied()
+        .unwrap_or(0);
+    let diff = truncate.audio_end_ms.abs_diff(heard);
+    assert!(
+        diff <= 40,
+        "truncated at {} ms, the caller heard {heard} ms",
+        truncate.audio_end_ms
+    );
+    assert!(truncate.audio_end_ms < truncate.item_audio_ms);
+    assert!(
+        report.audio_after_clear.is_empty(),
+        "stale audio: {:?}",
+        report.audio_after_clear
+    );
+    assert_eq!(rig.bridge_summary(&call.call_id).await["barge_ins"], 1);
+}
+
+#[tokio::test]
+async fn a_tool_runs_once_even_when_its_done_event_repeats() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.set_function_calls(vec![FunctionCallScript {
+        on_user_turn: 1,
+        name: "end_call".into(),
+        arguments: r#"{"reason":"caller said goodbye"}"#.into(),
+        repeat_done: true,
+    }]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1300 },
+                Segment::Speech { ms: 500 },
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(
+        media.wait_closed(Duration::from_secs(15)).await,
+        "the agent hung up"
+    );
+    assert!(media.report().closed_by_server);
+    let outputs = rig.openai.sessions()[0].function_outputs.clone();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "agent_ended"
+    );
+}
+
+#[tokio::test]
+async fn an_openai_disconnect_recovers_with_a_new_session() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(1200)]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1600 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    let sessions = rig.openai.sessions();
+    assert!(sessions.len() >= 2, "a new session took over");
+    assert!(sessions[1].append_count > 0, "the caller kept being heard");
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+    assert!(summary["session_rotations"].as_u64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn a_fatal_openai_error_ends_the_call_cleanly() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai
+        .set_faults(vec![Fault::SessionExpiredAfterMs(800)]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(&call, script(vec![Segment::Silence { ms: 5000 }]))
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert!(media.report().closed_by_server);
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "openai_error"
+    );
+}
+
+#[tokio::test]
+async fn unsigned_upgrades_and_bad_tokens_never_reach_openai() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    let call = rig.place_call("default").await;
+
+    let mut unsigned = rig.connect_options(&call);
+    unsigned.auth_token = None;
+    let refused = e2e_tests::media_sim::MediaCall::connect(unsigned, script(vec![])).await;
+    assert!(
+        matches!(refused, Err(ConnectError::Refused(403))),
+        "{:?}",
+        refused.err()
+    );
+    let mut forged = rig.connect_options(&call);
+    forged.auth_token = Some("not-the-auth-token".into());
+    assert!(matches!(
+        e2e_tests::media_sim::MediaCall::connect(forged, script(vec![])).await,
+        Err(ConnectError::Refused(403))
+    ));
+
+    for token in ["garbage", &format!("{}x", call.token)] {
+        let mut bad = rig.connect_options(&call);
+        bad.custom_parameters = vec![("token".into(), token.to_string())];
+        let media = e2e_tests::media_sim::MediaCall::connect(bad, script(vec![]))
+            .await
+            .expect("upgrade");
+        assert!(media.wait_closed(Duration::from_secs(5)).await);
+        assert_eq!(media.report().close_code, Some(1008));
+    }
+    // A valid token streamed for another Call SID is refused too.
+    let mut other_sid = rig.connect_options(&call);
+    other_sid.call_sid = "CA00000000000000000000000000000000".into();
+    let media = e2e_tests::media_sim::MediaCall::connect(other_sid, script(vec![]))
+        .await
+        .expect("upgrade");
+    assert!(media.wait_closed(Duration::from_secs(5)).await);
+    assert_eq!(media.report().close_code, Some(1008));
+
+    assert!(
+        rig.openai.sessions().is_empty(),
+        "no OpenAI session was opened"
+    );
+    // The genuine stream is still admitted once, and only once.
+    let genuine = rig
+        .stream(
+            &call,
+            script(vec![Segment::Silence { ms: 300 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(genuine.wait_closed(Duration::from_secs(10)).await);
+    let replay = rig.stream(&call, script(vec![])).await.expect("upgrade");
+    assert!(replay.wait_closed(Duration::from_secs(5)).await);
+    assert_eq!(replay.report().close_code, Some(1008));
+    assert_eq!(rig.openai.sessions().len(), 1);
+}
+
+#[tokio::test]
+async fn sigterm_drains_then_ends_live_calls() {
+    let settings = Settings {
+        drain_timeout: Duration::from_millis(800),
+        ..Settings::default()
+    };
+    let mut rig = rig(SimConfig::default(), settings).await;
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(&call, script(vec![Segment::Silence { ms: 20_000 }]))
+        .await
+        .expect("admitted");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let http = format!(
+        "http://{}",
+        rig.bridge_url
+            .trim_start_matches("ws://")
+            .trim_end_matches("/twilio")
+    );
+    let terminate = {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let started = std::time::Instant::now();
+        let terminator = rig.terminator();
+        let waiter = async {
+            let result = terminator.await;
+            let _ = tx.send(started.elapsed());
+            result
+        };
+        let probe = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let ready = reqwest::get(format!("{http}/ready"))
+                .await
+                .map(|r| r.status().as_u16());
+            let second = rig.place_call("default").await;
+            let refused = e2e_tests::media_sim::MediaCall::connect(
+                rig.connect_options(&second),
+                script(vec![]),
+            )
+            .await;
+            (ready, refused.err().map(|e| format!("{e:?}")))
+        };
+        let (result, (ready, refused)) = tokio::join!(waiter, probe);
+        (result, ready, refused, rx.await.unwrap_or_default())
+    };
+    let (result, ready, refused, took) = terminate;
+    assert!(result.is_ok());
+    assert_eq!(ready.ok(), Some(503), "not ready while draining");
+    assert_eq!(
+        refused.as_deref(),
+        Some("Refused(503)"),
+        "new streams refused while draining"
+    );
+    assert!(
+        took >= Duration::from_millis(700),
+        "live calls got the drain timeout: {took:?}"
+    );
+    assert!(media.wait_closed(Duration::from_secs(5)).await);
+    assert!(media.report().closed_by_server);
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "shutdown"
+    );
+}
+
+#[tokio::test]
+async fn a_new_session_takes_over_between_turns() {
+    // Due after the first exchange (greeting, caller turn, answer), before the second.
+    let settings = Settings {
+        rotate_after: Duration::from_millis(3000),
+        ..Settings::default()
+    };
+    let rig = rig(SimConfig::default(), settings).await;
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1500 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 3000 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 1800 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(20)).await);
+    let report = media.report();
+    let sessions = rig.openai.sessions();
+    assert!(sessions.len() >= 2, "rotated");
+    assert!(
+        sessions[1].responses_created == 0,
+        "the new session was not asked to greet again"
+    );
+    assert!(
+        report.media_received >= 150,
+        "the caller heard every answer: {}",
+        report.media_received
+    );
+    let seeded = sessions[1]
+        .events
+        .iter()
+        .filter(|e| e["type"] == "conversation.item.create")
+        .count();
+    assert!(
+        seeded >= 2,
+        "the conversation was carried over: {:?}",
+        sessions[1].events
+    );
+    assert!(
+        sessions[1].append_count > 0,
+        "the new session hears the caller"
+    );
+    assert!(
+        rig.openai.violations().is_empty(),
+        "{:?}",
+        rig.openai.violations()
+    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert!(summary["session_rotations"].as_u64().unwrap() >= 1);
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+}
+
+#[tokio::test]
+async fn the_maximum_call_duration_ends_the_call() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default().env("MAX_CALL_DURATION_SECONDS", "2"),
+    )
+    .await;
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(&call, script(vec![Segment::Silence { ms: 10_000 }]))
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(6)).await);
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "max_duration"
+    );
+}
+
+/// The keyless local call: API, bridge, Twilio and OpenAI all on this machine, no accounts.
+/// Twilio (simulated) places the call, fetches nothing but the TwiML it was given, opens the
+/// Media Stream it names, and a scripted caller talks to the simulated model through the bridge.
+#[tokio::test]
+async fn a_whole_call_runs_on_this_machine_with_no_accounts() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.twilio.stream_calls(script(vec![
+        Segment::Silence { ms: 1400 },
+        Segment::Speech { ms: 600 },
+        Segment::Silence { ms: 1600 },
+        Segment::Stop,
+    ]));
+    let c = rig.stack.client();
+    let placed = c
+        .get(
+            "/make-call/%2B14155550123/reservation_booking",
+            Some(&rig.session.access_token),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let sid = placed.body["call_sid"].as_str().unwrap().to_string();
+    let call_id = placed.body["call_id"].as_str().unwrap().to_string();
+    rig.twilio
+        .wait_for_call_done(&sid, Duration::from_secs(20))
+        .await;
+
+    let heard = rig.twilio.media_report(&sid).expect("the stream ran");
+    assert!(
+        heard.media_received >= 50,
+        "the caller heard the model: {heard:?}"
+    );
+    assert!(heard.bad_frames.is_empty());
+    assert!(
+        rig.openai.sessions()[0].append_count >= 100,
+        "the model heard the caller"
+    );
+    let record = rig.call_record(&call_id).await;
+    assert_eq!(record["status"], "completed");
+    let summary = rig.bridge_summary(&call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+}
