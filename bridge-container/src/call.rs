@@ -190,8 +190,8 @@ async fn open_session(
             .map_err(|_| "bad API key header")?,
     );
     let config = WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(8 * 1024);
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024);
     let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let (socket, _) = tokio::time::timeout(bridge.settings.openai_connect_timeout, connect)
         .await
@@ -481,30 +481,16 @@ impl Call {
             Some(Ok(_)) => return Next::Continue,
         };
         let received = Instant::now();
+        // The hot path: caller audio, relayed without a full parse.
+        if let Some(payload) = twilio::media_payload(&text) {
+            self.relay_caller_audio(payload, received, openai);
+            return Next::Continue;
+        }
         match twilio::parse(&text) {
             Some(Inbound::Media { media })
                 if media.track.as_deref().is_none_or(|t| t == "inbound") =>
             {
-                match openai {
-                    Some(o) => match o
-                        .tx
-                        .try_send(OpenAiMessage::text(realtime::append(&media.payload)))
-                    {
-                        Ok(()) => {
-                            METRICS.frames_to_openai.fetch_add(1, Relaxed);
-                            METRICS.inbound_relay.record(received.elapsed());
-                        }
-                        Err(_) => {
-                            METRICS.frames_dropped.fetch_add(1, Relaxed);
-                        }
-                    },
-                    None => {
-                        if self.buffered.len() == self.bridge.settings.max_buffered_frames {
-                            self.buffered.pop_front();
-                        }
-                        self.buffered.push_back(media.payload);
-                    }
-                }
+                self.relay_caller_audio(&media.payload, received, openai);
                 Next::Continue
             }
             Some(Inbound::Mark { mark }) => {
@@ -513,6 +499,29 @@ impl Call {
             }
             Some(Inbound::Stop) => Next::End("caller_hung_up"),
             _ => Next::Continue,
+        }
+    }
+
+    fn relay_caller_audio(&mut self, payload: &str, received: Instant, openai: Option<&OpenAi>) {
+        match openai {
+            Some(o) => match o
+                .tx
+                .try_send(OpenAiMessage::text(realtime::append(payload)))
+            {
+                Ok(()) => {
+                    METRICS.frames_to_openai.fetch_add(1, Relaxed);
+                    METRICS.inbound_relay.record(received.elapsed());
+                }
+                Err(_) => {
+                    METRICS.frames_dropped.fetch_add(1, Relaxed);
+                }
+            },
+            None => {
+                if self.buffered.len() == self.bridge.settings.max_buffered_frames {
+                    self.buffered.pop_front();
+                }
+                self.buffered.push_back(payload.to_string());
+            }
         }
     }
 

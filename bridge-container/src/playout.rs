@@ -193,6 +193,10 @@ impl Playout {
                 }
             }
         }
+        // A response can queue seconds of audio; give that memory back once it has gone out.
+        if self.frames.capacity() > 64 {
+            self.frames.shrink_to(16);
+        }
         None
     }
 
@@ -230,6 +234,7 @@ impl Playout {
         let heard = item.heard_ms(now).min(item.generated_bytes / 8);
         let id = item.id.clone();
         self.frames.clear();
+        self.frames.shrink_to(16);
         self.partial.clear();
         self.play_end = now;
         Some((id, heard))

@@ -43,7 +43,12 @@ pub fn session_update(
 
 /// Caller audio, forwarded as Twilio sent it (base64 μ-law).
 pub fn append(payload_b64: &str) -> String {
-    format!(r#"{{"type":"input_audio_buffer.append","audio":"{payload_b64}"}}"#)
+    const HEAD: &str = r#"{"type":"input_audio_buffer.append","audio":""#;
+    let mut event = String::with_capacity(HEAD.len() + payload_b64.len() + 2);
+    event.push_str(HEAD);
+    event.push_str(payload_b64);
+    event.push_str(r#""}"#);
+    event
 }
 
 /// Asks for a response; `instructions` overrides the session's for this response only.

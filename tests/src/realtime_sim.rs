@@ -652,6 +652,16 @@ impl Session {
     }
 
     fn on_text(&mut self, text: &str) {
+        // Load mode: appends are most of the traffic; skip building a JSON tree for them.
+        if !self.config.validate
+            && let Some(audio) = text
+                .strip_prefix(r#"{"type":"input_audio_buffer.append","audio":""#)
+                .and_then(|rest| rest.strip_suffix(r#""}"#))
+            && let Ok(audio) = STANDARD.decode(audio)
+        {
+            self.append_audio(audio);
+            return;
+        }
         let event: Value = match serde_json::from_str(text) {
             Ok(event) => event,
             Err(e) => {
@@ -742,6 +752,10 @@ impl Session {
                 return;
             }
         };
+        self.append_audio(audio);
+    }
+
+    fn append_audio(&mut self, audio: Vec<u8>) {
         self.check_append_allowed();
         {
             let mut log = lock(&self.log);

@@ -240,6 +240,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or("?")
             .to_string()
     };
+    // The bridge's own view: receive -> queued/sent, inside the process (upper bucket bounds).
+    let quantile = |name: &str, q: f64| -> String {
+        let buckets: Vec<(f64, f64)> = metrics
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name}_bucket{{le=\"")) && !l.contains("+Inf"))
+            .filter_map(|l| {
+                let le = l.split('"').nth(1)?.parse::<f64>().ok()?;
+                let n = l.split_whitespace().nth(1)?.parse::<f64>().ok()?;
+                Some((le, n))
+            })
+            .collect();
+        let total = buckets.last().map(|b| b.1).unwrap_or(0.0);
+        buckets
+            .iter()
+            .find(|(_, n)| *n >= q * total)
+            .map(|(le, _)| format!("<= {:.3} ms", le * 1000.0))
+            .unwrap_or_else(|| "?".into())
+    };
     let live = media.len();
     let cpu = cpu_end - cpu_start;
     println!("calls                  {live} of {calls} connected, {seconds} s steady state");
@@ -256,6 +274,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "relay latency out      (first delta -> first caller frame) {}",
         outbound.summary()
+    );
+    println!(
+        "bridge-internal        in p50 {} p99 {}; out p50 {} p99 {}",
+        quantile("bridge_inbound_relay_seconds", 0.5),
+        quantile("bridge_inbound_relay_seconds", 0.99),
+        quantile("bridge_outbound_relay_seconds", 0.5),
+        quantile("bridge_outbound_relay_seconds", 0.99)
+    );
+    let (load_cpu, _) = process_usage(std::process::id());
+    println!(
+        "load generator CPU     {load_cpu:.2} s in total (simulated Twilio and OpenAI share the machine)"
     );
     println!(
         "bridge CPU             {cpu:.2} s over {elapsed:.1} s ({:.1}% of a core, {:.3} ms per call-second; {:.2} s idle start-up)",
