@@ -10,7 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Item, ItemExt, Store, cancellation_codes, epoch_now, failed_condition, keys, n, now_rfc3339, s,
+    Item, ItemExt, Store, cancellation_codes, conditional_failed, epoch_now, failed_condition,
+    keys, n, now_rfc3339, s,
 };
 use crate::error::{Error, FieldError, Result};
 
@@ -377,10 +378,7 @@ impl Store {
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if conditional_failed(&e) => {
                 tracing::debug!(call_id, status = %update.status, "stale call status ignored");
                 Ok(())
             }
@@ -449,12 +447,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if conditional_failed(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -620,10 +613,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if conditional_failed(&e) => {
                 let midnight = (now.date_naive() + chrono::Days::new(1))
                     .and_hms_opt(0, 0, 0)
                     .map(|t| t.and_utc().timestamp())
@@ -665,10 +655,7 @@ impl Store {
                 .await;
             match out {
                 Ok(_) => return Ok(()),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-                {
+                Err(e) if conditional_failed(&e) => {
                     let to_next = 1000 - (now_ms % 1000) as u64;
                     tokio::time::sleep(std::time::Duration::from_millis(to_next.min(250) + 1))
                         .await;

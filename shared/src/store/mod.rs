@@ -64,6 +64,37 @@ impl Store {
         Ok(out.item)
     }
 
+    /// Every item of the partition whose sort key starts with `prefix`, all pages, in sort-key
+    /// order (reversed when `newest_first`, for ULID keys).
+    async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+        newest_first: bool,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(!newest_first)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Whether the partition holds at least one item whose sort key starts with `prefix`.
     async fn any_with_prefix(&self, pk: String, prefix: &str) -> Result<bool> {
         let out = self
@@ -139,6 +170,16 @@ pub(crate) fn cancellation_codes<R>(
         ),
         _ => None,
     }
+}
+
+/// Whether a single-item write failed its condition expression.
+pub(crate) fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
 pub(crate) fn failed_condition(codes: &[String], index: usize) -> bool {

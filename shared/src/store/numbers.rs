@@ -173,21 +173,10 @@ impl Store {
 
     /// The tenant's numbers, oldest first (so the first one is the primary).
     pub async fn numbers(&self, tenant_id: &str) -> Result<Vec<PhoneNumber>> {
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::tenant(tenant_id)))
-            .expression_attribute_values(":prefix", s(keys::NUMBER_PREFIX))
-            .consistent_read(true)
-            .send()
+        let items = self
+            .query_prefix(keys::tenant(tenant_id), keys::NUMBER_PREFIX, false)
             .await?;
-        let mut numbers = out
-            .items()
-            .iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>>>()?;
+        let mut numbers = items.iter().map(from_item).collect::<Result<Vec<_>>>()?;
         numbers.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         Ok(numbers)
     }

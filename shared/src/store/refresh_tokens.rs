@@ -6,7 +6,9 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 
-use super::{ItemExt, Store, cancellation_codes, epoch_now, failed_condition, keys, n, s};
+use super::{
+    ItemExt, Store, cancellation_codes, conditional_failed, epoch_now, failed_condition, keys, n, s,
+};
 use crate::auth::{random_token, sha256_hex};
 use crate::error::{Error, Result};
 
@@ -160,9 +162,7 @@ impl Store {
             .await
             .map(|_| ())
             .or_else(|e| {
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception())
-                {
+                if conditional_failed(&e) {
                     Ok(())
                 } else {
                     Err(e.into())

@@ -4,7 +4,10 @@
 
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
-use super::{Item, ItemExt, Store, cancellation_codes, failed_condition, keys, n, now_rfc3339, s};
+use super::{
+    Item, ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys, n,
+    now_rfc3339, s,
+};
 use crate::domain::scenarios::CustomScenarioFields;
 use crate::error::{Error, Result};
 
@@ -96,29 +99,11 @@ impl Store {
 
     /// The tenant's scenarios, newest first.
     pub async fn list_scenarios(&self, tenant_id: &str) -> Result<Vec<CustomScenario>> {
-        let mut scenarios = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(keys::tenant(tenant_id)))
-                .expression_attribute_values(":prefix", s(keys::SCENARIO_PREFIX))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items() {
-                scenarios.push(from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(scenarios)
+        self.query_prefix(keys::tenant(tenant_id), keys::SCENARIO_PREFIX, true)
+            .await?
+            .iter()
+            .map(from_item)
+            .collect()
     }
 
     pub async fn scenario(&self, tenant_id: &str, scenario_id: &str) -> Result<CustomScenario> {
@@ -156,12 +141,7 @@ impl Store {
             .await;
         match out {
             Ok(out) => from_item(&out.attributes.unwrap_or_default()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Err(not_found())
-            }
+            Err(e) if conditional_failed(&e) => Err(not_found()),
             Err(e) => Err(e.into()),
         }
     }

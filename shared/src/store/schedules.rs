@@ -2,7 +2,7 @@
 //! runner. The runner claims the item (`pending` -> `dialing`) with a condition, so a repeated
 //! delivery of the same event, or a cancel racing the runner, can never place a second call.
 
-use super::{Item, ItemExt, Store, keys, now_rfc3339, s};
+use super::{Item, ItemExt, Store, conditional_failed, keys, now_rfc3339, s};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +55,6 @@ fn from_item(item: &Item) -> Result<ScheduledCall> {
     })
 }
 
-fn conditional_failed<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|se| se.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
-
 impl Store {
     pub async fn create_schedule(&self, tenant_id: &str, call: &ScheduledCall) -> Result<()> {
         self.client()
@@ -87,29 +78,12 @@ impl Store {
 
     /// The tenant's scheduled calls, by scheduled time.
     pub async fn schedules(&self, tenant_id: &str) -> Result<Vec<ScheduledCall>> {
-        let mut out_items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(keys::tenant(tenant_id)))
-                .expression_attribute_values(":prefix", s(keys::SCHEDULE_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items() {
-                out_items.push(from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        out_items.sort_by(|a, b| a.scheduled_time.cmp(&b.scheduled_time));
-        Ok(out_items)
+        let items = self
+            .query_prefix(keys::tenant(tenant_id), keys::SCHEDULE_PREFIX, false)
+            .await?;
+        let mut scheduled = items.iter().map(from_item).collect::<Result<Vec<_>>>()?;
+        scheduled.sort_by(|a, b| a.scheduled_time.cmp(&b.scheduled_time));
+        Ok(scheduled)
     }
 
     pub async fn schedule(&self, tenant_id: &str, schedule_id: &str) -> Result<ScheduledCall> {
