@@ -134,6 +134,15 @@ impl BridgeRig {
         panic!("the bridge never wrote the call record of {call_id}");
     }
 
+    /// Fails the test if the bridge sent OpenAI anything the published spec rejects.
+    pub fn assert_no_spec_violations(&self) {
+        let violations = self.openai.violations();
+        assert!(
+            violations.is_empty(),
+            "the bridge's Realtime events broke the spec: {violations:?}"
+        );
+    }
+
     /// A handle that sends the bridge SIGTERM's equivalent and waits for it to finish
     /// draining (taken out of the rig so the rig can still be used meanwhile).
     pub fn terminator(&mut self) -> impl std::future::Future<Output = std::io::Result<()>> + use<> {
