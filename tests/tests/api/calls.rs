@@ -375,3 +375,25 @@ async fn busy_and_unanswered_calls_end_in_their_status() {
     let done = call_done(&c, &s, &sim, r.body["call_id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "no-answer");
 }
+
+#[tokio::test]
+async fn calls_are_paced_to_the_accounts_calls_per_second() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(dev_mode(&sim).env("TWILIO_CALLS_PER_SECOND", "1")).await;
+    let c = stack.client();
+    let s = c.register(&email("cps")).await;
+    let started = std::time::Instant::now();
+    let (a, b, d) = tokio::join!(
+        c.get("/make-call/%2B14155550131/default", Some(&s.access_token)),
+        c.get("/make-call/%2B14155550132/default", Some(&s.access_token)),
+        c.get("/make-call/%2B14155550133/default", Some(&s.access_token)),
+    );
+    assert_eq!((a.status, b.status, d.status), (200, 200, 200));
+    // Three calls at one per second need three distinct seconds: more than one second apart.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(calls_created(&sim), 3);
+}
