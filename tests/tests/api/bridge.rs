@@ -466,3 +466,47 @@ async fn a_whole_call_runs_on_this_machine_with_no_accounts() {
     assert_eq!(summary["end_reason"], "caller_hung_up");
     rig.assert_no_spec_violations();
 }
+
+/// The bridge's logs say what happened to a call without any audio, token or key in them.
+#[tokio::test]
+async fn bridge_logs_hold_no_audio_or_secret() {
+    use shared::telemetry::{Capture, Format};
+    let logs = Capture::default();
+    // The bridge runs on this (single-threaded) test runtime, so a thread-default subscriber
+    // sees all of its events.
+    let _guard =
+        tracing::subscriber::set_default(shared::telemetry::subscriber(Format::Json, logs.clone()));
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.set_function_calls(vec![FunctionCallScript {
+        on_user_turn: 1,
+        name: "end_call".into(),
+        arguments: "{}".into(),
+        repeat_done: false,
+    }]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1300 },
+                Segment::Speech { ms: 500 },
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    rig.bridge_summary(&call.call_id).await;
+    let text = logs.contents();
+    assert!(
+        text.contains("call connected") && text.contains("call ended"),
+        "{text}"
+    );
+    for secret in [&rig.openai.api_key, &rig.twilio.auth_token, &call.token] {
+        assert!(!text.contains(secret.as_str()), "a secret reached the logs");
+    }
+    // μ-law silence and the caller's tone, base64: no audio is ever logged.
+    for audio in ["////////", "\"payload\"", "\"audio\"", "\"delta\""] {
+        assert!(!text.contains(audio), "audio reached the logs: {audio}");
+    }
+    rig.assert_no_spec_violations();
+}
