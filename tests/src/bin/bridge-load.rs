@@ -15,7 +15,8 @@
 //! (defaults 1000 calls, 30 s of steady state).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use e2e_tests::media_sim::{CallScript, ConnectOptions, MediaCall, Segment};
@@ -27,29 +28,53 @@ use shared::store::calls::CallRecord;
 const AUTH_TOKEN: &str = "load-test-auth-token";
 const ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
 
-#[derive(Default)]
-struct Samples(Mutex<Vec<u64>>);
+/// A lock-free latency histogram: 10 µs buckets up to 200 ms (the hooks run on every frame
+/// of every call, so a shared lock would itself become the latency being measured).
+struct Samples {
+    buckets: Vec<AtomicU64>,
+    max_us: AtomicU64,
+}
+
+const BUCKET_US: u64 = 10;
+const BUCKETS: usize = 20_000;
 
 impl Samples {
-    fn push(&self, d: Duration) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push(d.as_micros() as u64);
+    fn new() -> Self {
+        Samples {
+            buckets: (0..=BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            max_us: AtomicU64::new(0),
         }
     }
 
+    fn push(&self, d: Duration) {
+        let us = d.as_micros() as u64;
+        let bucket = ((us / BUCKET_US) as usize).min(BUCKETS);
+        self.buckets[bucket].fetch_add(1, Relaxed);
+        self.max_us.fetch_max(us, Relaxed);
+    }
+
     fn summary(&self) -> String {
-        let mut v = self.0.lock().map(|v| v.clone()).unwrap_or_default();
-        if v.is_empty() {
+        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
             return "no samples".into();
         }
-        v.sort_unstable();
-        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+        let quantile = |q: f64| {
+            let wanted = (q * total as f64).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (i, c) in counts.iter().enumerate() {
+                seen += c;
+                if seen >= wanted {
+                    return (i as u64 + 1) * BUCKET_US;
+                }
+            }
+            BUCKETS as u64 * BUCKET_US
+        };
         format!(
-            "n={} p50={:.3} ms p99={:.3} ms max={:.3} ms",
-            v.len(),
-            pct(0.5),
-            pct(0.99),
-            *v.last().unwrap_or(&0) as f64 / 1000.0
+            "n={total} p50={:.2} ms p99={:.2} ms max={:.2} ms",
+            quantile(0.5) as f64 / 1000.0,
+            quantile(0.99) as f64 / 1000.0,
+            self.max_us.load(Relaxed) as f64 / 1000.0
         )
     }
 }
@@ -98,8 +123,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..SimConfig::default()
     })
     .await;
-    let inbound = Arc::new(Samples::default());
-    let outbound = Arc::new(Samples::default());
+    let inbound = Arc::new(Samples::new());
+    let outbound = Arc::new(Samples::new());
     {
         let inbound = inbound.clone();
         openai.on_append(Arc::new(move |audio: &[u8]| {
