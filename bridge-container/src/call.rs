@@ -191,7 +191,7 @@ async fn open_session(
     );
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024);
+        .write_buffer_size(2 * 1024);
     let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let (socket, _) = tokio::time::timeout(bridge.settings.openai_connect_timeout, connect)
         .await

@@ -179,8 +179,8 @@ async fn twilio_stream(
     // Twilio frames are ~300 bytes and model deltas a few KiB: small buffers keep each call's
     // memory in the tens of KiB instead of the 128 KiB default per socket.
     upgrade
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
+        .write_buffer_size(2 * 1024)
         .max_message_size(256 * 1024)
         .on_upgrade(move |socket| crate::call::run(bridge, socket))
 }
