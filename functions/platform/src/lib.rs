@@ -31,7 +31,9 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
         .merge(router())
 }
 
-/// The OpenAPI document of the whole API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    all_routes().into_openapi()
+/// The OpenAPI document of the whole API, as served at `/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    let mut doc = serde_json::to_value(all_routes().into_openapi()).unwrap_or_default();
+    shared::openapi::finish_document(&mut doc);
+    doc
 }

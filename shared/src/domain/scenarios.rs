@@ -139,12 +139,20 @@ pub fn predefined(key: &str) -> Option<&'static Scenario> {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CustomScenarioInput {
     /// Who the agent is (10 to 5000 characters).
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 5000)]
     pub persona: Option<String>,
     /// What the agent should achieve (10 to 5000 characters).
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 5000)]
     pub prompt: Option<String>,
     /// A Realtime voice name (`marin`, `alloy`, ...) or a reference `voice_type` key.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^(alloy|ash|ballad|coral|echo|sage|shimmer|verse|marin|cedar|aggressive_male|concerned_female|elderly_female|professional_neutral|gentle_supportive|warm_engaging|deep_authoritative|energetic_upbeat|clear_optimistic)$"
+    )]
     pub voice_type: Option<String>,
     /// 0.0 to 1.0; default 0.7.
+    #[schema(nullable = false, minimum = 0.0, maximum = 1.0)]
     pub temperature: Option<f64>,
 }
 

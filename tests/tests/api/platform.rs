@@ -86,6 +86,22 @@ async fn health_openapi_and_docs() {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }
     assert!(spec.body["components"]["securitySchemes"]["bearer"].is_object());
+    // Errors are documented as what they are: problem+json; bodies can be refused with 400/422.
+    let register = &spec.body["paths"]["/auth/register"]["post"]["responses"];
+    assert!(register["409"]["content"]["application/problem+json"].is_object());
+    assert!(register["409"]["content"]["application/json"].is_null());
+    let update = &spec.body["paths"]["/custom-scenarios/{scenario_id}"]["put"]["responses"];
+    for status in ["400", "401", "404", "422"] {
+        assert!(
+            update[status]["content"]["application/problem+json"].is_object(),
+            "{status}"
+        );
+    }
+    let create = &spec.body["components"]["schemas"]["CustomScenarioInput"];
+    assert_eq!(
+        create["required"],
+        serde_json::json!(["persona", "prompt", "voice_type"])
+    );
 
     let docs = c.get("/docs", None).await;
     assert_eq!(docs.status, 200);

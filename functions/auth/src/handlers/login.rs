@@ -11,11 +11,16 @@ use crate::session::{self, TokenResponse};
 /// JSON `{email, password}` or the OAuth2 password form (`username`, `password`).
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    /// The e-mail (or `username`).
+    #[schema(nullable = false)]
     email: Option<String>,
     /// OAuth2 form name for the e-mail.
+    #[schema(nullable = false)]
     username: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1)]
     password: Option<String>,
     #[serde(alias = "captcha_response")]
+    #[schema(nullable = false)]
     captcha_token: Option<String>,
 }
 

@@ -9,6 +9,7 @@ use crate::session::{self, TokenResponse};
 
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     refresh_token: Option<String>,
 }
 

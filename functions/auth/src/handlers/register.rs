@@ -14,11 +14,14 @@ use crate::session::{self, TokenResponse};
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(required = true, nullable = false, format = Email, max_length = 254)]
     email: Option<String>,
     /// 10 to 128 characters with a letter and a digit or symbol.
+    #[schema(required = true, nullable = false, min_length = 10, max_length = 128)]
     password: Option<String>,
-    /// The CAPTCHA widget's response token.
+    /// The CAPTCHA widget's response token (required unless CAPTCHA is off in development).
     #[serde(alias = "captcha_response")]
+    #[schema(nullable = false)]
     captcha_token: Option<String>,
 }
 

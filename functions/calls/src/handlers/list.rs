@@ -13,14 +13,21 @@ pub const MAX_LIMIT: usize = 100;
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Only calls in this status.
+    #[param(
+        pattern = "^(initiating|queued|initiated|ringing|in-progress|completed|busy|no-answer|failed|canceled)$"
+    )]
     status: Option<String>,
     /// `inbound` or `outbound`.
+    #[param(pattern = "^(inbound|outbound)$")]
     direction: Option<String>,
     /// Created at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// Created at or before this RFC 3339 time.
+    #[param(format = DateTime)]
     to: Option<String>,
     /// 1 to 100; default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -31,6 +38,10 @@ pub struct CallPage {
     calls: Vec<CallView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     next_cursor: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
 }
 
 fn time_ms(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<u64> {
@@ -61,6 +72,15 @@ pub async fn list(
     user: AuthUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CallPage>> {
+    // `?direction=` means no filter, as if it were absent.
+    let query = ListQuery {
+        status: non_empty(query.status),
+        direction: non_empty(query.direction),
+        from: non_empty(query.from),
+        to: non_empty(query.to),
+        limit: non_empty(query.limit),
+        cursor: non_empty(query.cursor),
+    };
     let mut errors = Vec::new();
     if let Some(s) = &query.status
         && status_rank(s).is_none()

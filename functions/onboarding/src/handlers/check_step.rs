@@ -1,12 +1,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::domain::onboarding::Step;
 use shared::http::AuthUser;
 use shared::{AppState, Result};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::detect;
+
+#[derive(Deserialize, IntoParams)]
+pub struct StepPath {
+    /// `phone_setup`, `calendar`, `scenarios` or `welcome_call`.
+    #[param(pattern = "^(phone_setup|calendar|scenarios|welcome_call)$")]
+    step: String,
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct StepCheck {
@@ -18,7 +25,7 @@ pub struct StepCheck {
 /// (or a placed call) for the welcome call.
 #[utoipa::path(get, path = "/onboarding/check-step/{step}", tag = "onboarding",
     security(("bearer" = [])),
-    params(("step" = String, Path, description = "phone_setup, calendar, scenarios or welcome_call")),
+    params(StepPath),
     responses(
         (status = 200, description = "The step's state", body = StepCheck),
         (status = 400, description = "Invalid step", body = shared::error::Problem),
@@ -27,7 +34,7 @@ pub struct StepCheck {
 pub async fn check_step(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(raw): Path<String>,
+    Path(StepPath { step: raw }): Path<StepPath>,
 ) -> Result<Json<StepCheck>> {
     let step = detect::parse_step(&raw)?;
     let completed = match step {

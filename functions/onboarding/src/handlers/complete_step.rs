@@ -11,6 +11,11 @@ use crate::detect;
 #[derive(Deserialize, ToSchema)]
 pub struct CompleteStep {
     /// `phone_setup`, `calendar`, `scenarios` or `welcome_call`.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = "^(phone_setup|calendar|scenarios|welcome_call)$"
+    )]
     step: Option<String>,
 }
 

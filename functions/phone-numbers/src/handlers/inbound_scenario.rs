@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct InboundScenario {
     /// A predefined scenario key or one of the caller's custom scenario ids.
+    #[schema(required = true, nullable = false, min_length = 1)]
     scenario: Option<String>,
 }
 

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 pub struct ProvisionRequest {
     /// The number to buy, in E.164 (from a search result).
+    #[schema(required = true, nullable = false, min_length = 3)]
     phone_number: Option<String>,
 }
 

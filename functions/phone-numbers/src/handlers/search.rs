@@ -11,13 +11,17 @@ pub const MAX_LIMIT: u32 = 30;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SearchRequest {
-    /// Three-digit area code.
+    /// Three-digit area code (a string or a number).
+    #[schema(value_type = Option<String>, nullable = false, pattern = "^[2-9][0-9]{2}$")]
     area_code: Option<serde_json::Value>,
     /// Digits (or letters) the number must contain; `*` matches any one digit.
+    #[schema(nullable = false, max_length = 16, pattern = "^[A-Za-z0-9*]*$")]
     contains: Option<String>,
     /// 1 to 30; default 10.
+    #[schema(nullable = false, minimum = 1, maximum = 30)]
     limit: Option<u32>,
     /// ISO country code among the allowed destination countries; default US.
+    #[schema(nullable = false)]
     country: Option<String>,
 }
 

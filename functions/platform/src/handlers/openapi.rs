@@ -9,8 +9,5 @@ use serde_json::Value;
 pub async fn openapi_json() -> Json<Value> {
     // Built once per cold start: it never changes while the process lives.
     static DOC: OnceLock<Value> = OnceLock::new();
-    Json(
-        DOC.get_or_init(|| serde_json::to_value(crate::openapi()).unwrap_or_default())
-            .clone(),
-    )
+    Json(DOC.get_or_init(crate::openapi).clone())
 }

@@ -23,10 +23,13 @@ const MAX_DAYS_AHEAD: i64 = 365;
 #[derive(Deserialize, ToSchema)]
 pub struct ScheduleRequest {
     /// E.164, or a 10-digit US/Canada number.
+    #[schema(required = true, nullable = false, min_length = 3)]
     phone_number: Option<String>,
     /// A predefined scenario key or one of the caller's custom scenario ids.
+    #[schema(required = true, nullable = false, min_length = 1)]
     scenario: Option<String>,
     /// RFC 3339 with an offset, in the future, e.g. `2026-12-01T09:30:00-05:00`.
+    #[schema(required = true, nullable = false, format = DateTime)]
     scheduled_time: Option<String>,
 }
 
