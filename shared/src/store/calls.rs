@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Item, ItemExt, Store, cancellation_codes, conditional_failed, epoch_now, failed_condition,
-    keys, n, now_rfc3339, s,
+    Item, ItemExt, SetClauses, Store, cancellation_codes, conditional_failed, epoch_now,
+    failed_condition, keys, n, now_rfc3339, s,
 };
 use crate::error::{Error, FieldError, Result};
 
@@ -345,37 +345,19 @@ impl Store {
     ) -> Result<()> {
         let rank = status_rank(&update.status)
             .ok_or_else(|| Error::field("CallStatus", "is not a Twilio call status"))?;
-        let mut sets = vec![
-            "#status = :status",
-            "status_rank = :rank",
-            "updated_at = :now",
-        ];
-        if update.duration_seconds.is_some() {
-            sets.push("duration_seconds = :duration");
-        }
-        if update.recording_sid.is_some() {
-            sets.push("recording_sid = :recording");
-        }
-        let mut request = self
-            .client()
-            .update_item()
+        let request = SetClauses::default()
+            .set("#status", s(&update.status))
+            .set("status_rank", n(rank))
+            .set("updated_at", s(now_rfc3339()))
+            .set_some("duration_seconds", update.duration_seconds.map(n))
+            .set_some("recording_sid", update.recording_sid.as_deref().map(s))
+            .apply(self.client().update_item())
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
             .key(keys::SK, s(keys::call(call_id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression(
-                "attribute_exists(PK) AND (status_rank < :rank OR #status = :status)",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(&update.status))
-            .expression_attribute_values(":rank", n(rank))
-            .expression_attribute_values(":now", s(now_rfc3339()));
-        if let Some(d) = update.duration_seconds {
-            request = request.expression_attribute_values(":duration", n(d));
-        }
-        if let Some(r) = &update.recording_sid {
-            request = request.expression_attribute_values(":recording", s(r));
-        }
+                "attribute_exists(PK) AND (status_rank < :status_rank OR #status = :status)",
+            );
         match request.send().await {
             Ok(_) => Ok(()),
             Err(e) if conditional_failed(&e) => {
@@ -395,30 +377,18 @@ impl Store {
         recording_url: Option<&str>,
         duration_seconds: Option<u32>,
     ) -> Result<()> {
-        let mut sets = vec!["recording_sid = :sid", "updated_at = :now"];
-        if recording_url.is_some() {
-            sets.push("recording_url = :url");
-        }
-        if duration_seconds.is_some() {
-            sets.push("recording_duration_seconds = :duration");
-        }
-        let mut request = self
-            .client()
-            .update_item()
+        SetClauses::default()
+            .set("recording_sid", s(recording_sid))
+            .set("updated_at", s(now_rfc3339()))
+            .set_some("recording_url", recording_url.map(s))
+            .set_some("recording_duration_seconds", duration_seconds.map(n))
+            .apply(self.client().update_item())
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
             .key(keys::SK, s(keys::call(call_id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":sid", s(recording_sid))
-            .expression_attribute_values(":now", s(now_rfc3339()));
-        if let Some(url) = recording_url {
-            request = request.expression_attribute_values(":url", s(url));
-        }
-        if let Some(d) = duration_seconds {
-            request = request.expression_attribute_values(":duration", n(d));
-        }
-        request.send().await?;
+            .send()
+            .await?;
         Ok(())
     }
 
@@ -459,26 +429,19 @@ impl Store {
         call_id: &str,
         summary: &BridgeSummary,
     ) -> Result<()> {
-        let mut sets: Vec<String> = BRIDGE_NUMBERS
-            .iter()
-            .map(|k| format!("bridge_{k} = :{k}"))
-            .collect();
-        sets.push("bridge_end_reason = :end_reason".into());
-        sets.push("updated_at = :now".into());
-        let mut request = self
-            .client()
-            .update_item()
+        let mut sets = SetClauses::default()
+            .set("bridge_end_reason", s(&summary.end_reason))
+            .set("updated_at", s(now_rfc3339()));
+        for (k, v) in BRIDGE_NUMBERS.iter().zip(summary.numbers()) {
+            sets = sets.set(&format!("bridge_{k}"), n(v));
+        }
+        sets.apply(self.client().update_item())
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
             .key(keys::SK, s(keys::call(call_id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":end_reason", s(&summary.end_reason))
-            .expression_attribute_values(":now", s(now_rfc3339()));
-        for (k, v) in BRIDGE_NUMBERS.iter().zip(summary.numbers()) {
-            request = request.expression_attribute_values(format!(":{k}"), n(v));
-        }
-        request.send().await?;
+            .send()
+            .await?;
         Ok(())
     }
 
@@ -597,34 +560,25 @@ impl Store {
     pub async fn count_outbound_call(&self, tenant_id: &str, cap: u32) -> Result<()> {
         let now = chrono::Utc::now();
         let day = now.format("%Y-%m-%d").to_string();
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(keys::PK, s(keys::tenant(tenant_id)))
-            .key(keys::SK, s(keys::call_day(&day)))
-            .update_expression("ADD calls :one SET #ttl = :expires")
-            .condition_expression("attribute_not_exists(calls) OR calls < :cap")
-            .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":cap", n(cap))
-            .expression_attribute_values(":expires", n(epoch_now() + 3 * 86_400))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => {
-                let midnight = (now.date_naive() + chrono::Days::new(1))
-                    .and_hms_opt(0, 0, 0)
-                    .map(|t| t.and_utc().timestamp())
-                    .unwrap_or(now.timestamp() + 3600);
-                Err(Error::RateLimited {
-                    detail: format!("Daily outbound call limit reached ({cap} calls per day)"),
-                    retry_after: (midnight - now.timestamp()).max(1) as u64,
-                })
-            }
-            Err(e) => Err(e.into()),
+        let counted = self
+            .increment_below(
+                keys::tenant(tenant_id),
+                &keys::call_day(&day),
+                cap,
+                epoch_now() + 3 * 86_400,
+            )
+            .await?;
+        if counted {
+            return Ok(());
         }
+        let midnight = (now.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+            .unwrap_or(now.timestamp() + 3600);
+        Err(Error::RateLimited {
+            detail: format!("Daily outbound call limit reached ({cap} calls per day)"),
+            retry_after: (midnight - now.timestamp()).max(1) as u64,
+        })
     }
 
     /// Waits for a slot in the Twilio account's calls-per-second budget, shared by every
@@ -638,30 +592,19 @@ impl Store {
         for _ in 0..=(max_wait_secs * 4) {
             let now_ms = chrono::Utc::now().timestamp_millis();
             let second = now_ms / 1000;
-            let out = self
-                .client()
-                .update_item()
-                .table_name(self.table())
-                .key(keys::PK, s(keys::cps(account_sid, second)))
-                .key(keys::SK, s(keys::CPS))
-                .update_expression("ADD calls :one SET #ttl = :expires")
-                .condition_expression("attribute_not_exists(calls) OR calls < :max")
-                .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":max", n(per_second))
-                .expression_attribute_values(":expires", n(second + 120))
-                .return_values(ReturnValue::None)
-                .send()
-                .await;
-            match out {
-                Ok(_) => return Ok(()),
-                Err(e) if conditional_failed(&e) => {
-                    let to_next = 1000 - (now_ms % 1000) as u64;
-                    tokio::time::sleep(std::time::Duration::from_millis(to_next.min(250) + 1))
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
+            if self
+                .increment_below(
+                    keys::cps(account_sid, second),
+                    keys::CPS,
+                    per_second,
+                    second + 120,
+                )
+                .await?
+            {
+                return Ok(());
             }
+            let to_next = 1000 - (now_ms % 1000) as u64;
+            tokio::time::sleep(std::time::Duration::from_millis(to_next.min(250) + 1)).await;
         }
         Err(Error::Unavailable(
             "The calling capacity is busy; please retry shortly".into(),

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Update};
 
 use crate::error::{Error, Result};
 
@@ -95,6 +95,61 @@ impl Store {
         }
     }
 
+    /// Adds one to the `hits` counter of a window item unless it already reached `max`;
+    /// false when it had. The item expires (TTL) at `expires_at`. Daily caps and the
+    /// calls-per-second budget are both this.
+    async fn increment_below(
+        &self,
+        pk: String,
+        sk: &str,
+        max: u32,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("ADD hits :one SET #ttl = :expires")
+            .condition_expression("attribute_not_exists(hits) OR hits < :max")
+            .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .expression_attribute_values(":expires", n(expires_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if conditional_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The transaction action that moves a per-tenant count on the user item: up by one only
+    /// while below `max` (a limit such as 20 scenarios), or down by one (never below zero).
+    fn count_update(&self, tenant_id: &str, attribute: &str, change: Count) -> Result<Update> {
+        let builder = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::USER));
+        let builder = match change {
+            Count::UpTo(max) => builder
+                .update_expression(format!("ADD {attribute} :one"))
+                .condition_expression(format!(
+                    "attribute_exists(PK) AND (attribute_not_exists({attribute}) OR {attribute} < :max)"
+                ))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":max", n(max)),
+            Count::Down => builder
+                .update_expression(format!("ADD {attribute} :minus_one"))
+                .condition_expression(format!("{attribute} > :zero"))
+                .expression_attribute_values(":minus_one", n(-1))
+                .expression_attribute_values(":zero", n(0)),
+        };
+        Ok(builder.build()?)
+    }
+
     /// Whether the partition holds at least one item whose sort key starts with `prefix`.
     async fn any_with_prefix(&self, pk: String, prefix: &str) -> Result<bool> {
         let out = self
@@ -108,6 +163,57 @@ impl Store {
             .send()
             .await?;
         Ok(out.count > 0)
+    }
+}
+
+/// How [`Store::count_update`] moves a count.
+pub(crate) enum Count {
+    UpTo(u32),
+    Down,
+}
+
+/// A `SET` update expression assembled from optional parts. It carries exactly the values its
+/// clauses use: real DynamoDB rejects unused expression values (moto does not, so tests would
+/// not catch it).
+#[derive(Default)]
+pub(crate) struct SetClauses {
+    clauses: Vec<String>,
+    values: Vec<(String, AttributeValue)>,
+    names: Vec<(String, String)>,
+}
+
+impl SetClauses {
+    /// `attribute = :attribute`; a reserved word is written `#name` and aliased for you.
+    pub(crate) fn set(mut self, attribute: &str, value: AttributeValue) -> Self {
+        let bare = attribute.trim_start_matches('#');
+        if attribute.starts_with('#') {
+            self.names.push((attribute.to_string(), bare.to_string()));
+        }
+        self.clauses.push(format!("{attribute} = :{bare}"));
+        self.values.push((format!(":{bare}"), value));
+        self
+    }
+
+    pub(crate) fn set_some(self, attribute: &str, value: Option<AttributeValue>) -> Self {
+        match value {
+            Some(v) => self.set(attribute, v),
+            None => self,
+        }
+    }
+
+    /// Applies the expression, its values and names to an `UpdateItem` request.
+    pub(crate) fn apply(
+        self,
+        mut request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        request = request.update_expression(format!("SET {}", self.clauses.join(", ")));
+        for (k, v) in self.values {
+            request = request.expression_attribute_values(k, v);
+        }
+        for (k, v) in self.names {
+            request = request.expression_attribute_names(k, v);
+        }
+        request
     }
 }
 
@@ -199,4 +305,43 @@ pub(crate) fn epoch_now() -> i64 {
 
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// moto accepts unused expression values, real DynamoDB does not: check it here.
+    #[test]
+    fn set_clauses_carry_exactly_the_values_they_use() {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .build();
+        let client = Client::from_conf(config);
+        let request = SetClauses::default()
+            .set("#status", s("completed"))
+            .set_some("duration_seconds", Some(n(7)))
+            .set_some("recording_sid", None)
+            .apply(client.update_item());
+        assert_eq!(
+            request.get_update_expression().as_deref(),
+            Some("SET #status = :status, duration_seconds = :duration_seconds")
+        );
+        let mut values: Vec<_> = request
+            .get_expression_attribute_values()
+            .clone()
+            .unwrap_or_default()
+            .into_keys()
+            .collect();
+        values.sort();
+        assert_eq!(values, [":duration_seconds", ":status"]);
+        assert_eq!(
+            request
+                .get_expression_attribute_names()
+                .clone()
+                .unwrap_or_default()["#status"],
+            "status"
+        );
+    }
 }

@@ -3,9 +3,12 @@
 //! steps around the Twilio purchase: reserve (marker + counter under the per-tenant maximum +
 //! a `provisioning` item, in one transaction), then activate or roll back.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-use super::{Item, ItemExt, Store, cancellation_codes, failed_condition, keys, n, now_rfc3339, s};
+use super::{
+    Count, Item, ItemExt, SetClauses, Store, cancellation_codes, failed_condition, keys,
+    now_rfc3339, s,
+};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,17 +44,7 @@ impl Store {
     /// already belongs to anyone (this tenant included). Writes nothing on refusal.
     pub async fn reserve_number(&self, tenant_id: &str, number: &str, max: u32) -> Result<()> {
         let pk = keys::tenant(tenant_id);
-        let count = Update::builder()
-            .table_name(self.table())
-            .key(keys::PK, s(&pk))
-            .key(keys::SK, s(keys::USER))
-            .update_expression("ADD number_count :one")
-            .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(number_count) OR number_count < :max)",
-            )
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max))
-            .build()?;
+        let count = self.count_update(tenant_id, "number_count", Count::UpTo(max))?;
         let marker = Put::builder()
             .table_name(self.table())
             .item(keys::PK, s(keys::phone(number)))
@@ -104,27 +97,18 @@ impl Store {
         voice: bool,
         sms: bool,
     ) -> Result<PhoneNumber> {
-        let mut update = self
-            .client()
-            .update_item()
+        let update = SetClauses::default()
+            .set("#status", s("active"))
+            .set("twilio_sid", s(twilio_sid))
+            .set("voice", AttributeValue::Bool(voice))
+            .set("sms", AttributeValue::Bool(sms))
+            .set_some("friendly_name", friendly_name.map(s))
+            .apply(self.client().update_item())
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
             .key(keys::SK, s(keys::number(number)))
-            .update_expression(if friendly_name.is_some() {
-                "SET #status = :active, twilio_sid = :sid, voice = :voice, sms = :sms, friendly_name = :name"
-            } else {
-                "SET #status = :active, twilio_sid = :sid, voice = :voice, sms = :sms"
-            })
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":sid", s(twilio_sid))
-            .expression_attribute_values(":voice", AttributeValue::Bool(voice))
-            .expression_attribute_values(":sms", AttributeValue::Bool(sms))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        if let Some(name) = friendly_name {
-            update = update.expression_attribute_values(":name", s(name));
-        }
         from_item(&update.send().await?.attributes.unwrap_or_default())
     }
 
@@ -145,15 +129,7 @@ impl Store {
             .condition_expression("tenant_id = :tenant")
             .expression_attribute_values(":tenant", s(tenant_id))
             .build()?;
-        let count = Update::builder()
-            .table_name(self.table())
-            .key(keys::PK, s(&pk))
-            .key(keys::SK, s(keys::USER))
-            .update_expression("ADD number_count :minus_one")
-            .condition_expression("number_count > :zero")
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .build()?;
+        let count = self.count_update(tenant_id, "number_count", Count::Down)?;
         let result = self
             .client()
             .transact_write_items()

@@ -2,10 +2,10 @@
 //! a `< max` condition in the same transaction that writes the scenario, so the limit holds
 //! under any concurrency.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::{
-    Item, ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys, n,
+    Count, Item, ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys, n,
     now_rfc3339, s,
 };
 use crate::domain::scenarios::CustomScenarioFields;
@@ -49,17 +49,7 @@ impl Store {
         let scenario_id = format!("custom_{}", ulid::Ulid::new().to_string().to_lowercase());
         let now = now_rfc3339();
         let pk = keys::tenant(tenant_id);
-        let count = Update::builder()
-            .table_name(self.table())
-            .key(keys::PK, s(&pk))
-            .key(keys::SK, s(keys::USER))
-            .update_expression("ADD scenario_count :one")
-            .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(scenario_count) OR scenario_count < :max)",
-            )
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max))
-            .build()?;
+        let count = self.count_update(tenant_id, "scenario_count", Count::UpTo(max))?;
         let put = Put::builder()
             .table_name(self.table())
             .item(keys::PK, s(&pk))
@@ -156,15 +146,7 @@ impl Store {
             .key(keys::SK, s(keys::scenario(scenario_id)))
             .condition_expression("attribute_exists(PK)")
             .build()?;
-        let count = Update::builder()
-            .table_name(self.table())
-            .key(keys::PK, s(&pk))
-            .key(keys::SK, s(keys::USER))
-            .update_expression("ADD scenario_count :minus_one")
-            .condition_expression("scenario_count > :zero")
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .build()?;
+        let count = self.count_update(tenant_id, "scenario_count", Count::Down)?;
         let result = self
             .client()
             .transact_write_items()
