@@ -423,3 +423,78 @@ fn jitter(d: Duration) -> Duration {
     let _ = aws_lc_rs::rand::fill(&mut b);
     d.mul_f64(f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX) / 4.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// A Twilio stand-in that fails the first `failures` requests with `status`, then answers.
+    async fn flaky(status: StatusCode, failures: usize) -> (Client, Arc<AtomicUsize>) {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        let app = axum::Router::new().fallback(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < failures {
+                    let body = r#"{"code":20500,"message":"Internal error","more_info":"https://www.twilio.com/docs/errors/20500","status":500}"#;
+                    (status, body).into_response()
+                } else {
+                    (StatusCode::OK, r#"{"sid":"CA1","status":"queued","account_sid":"AC1","balance":"1.00","currency":"USD"}"#).into_response()
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (Client::new(&url, "AC1", "token"), seen)
+    }
+
+    fn call() -> NewCall {
+        NewCall {
+            to: "+14155550100".into(),
+            from: "+14155550000".into(),
+            twiml: "<Response/>".into(),
+            status_callback: "https://api.example.com/twilio/call-status".into(),
+            recording_status_callback: None,
+            time_limit: 60,
+            timeout: 30,
+        }
+    }
+
+    #[tokio::test]
+    async fn idempotent_requests_are_retried_on_5xx_and_429() {
+        let (client, seen) = flaky(StatusCode::SERVICE_UNAVAILABLE, 2).await;
+        assert_eq!(client.balance().await.unwrap().balance, "1.00");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        let (client, seen) = flaky(StatusCode::TOO_MANY_REQUESTS, 1).await;
+        assert!(client.update_call_status("CA1", "completed").await.is_ok());
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_call_is_never_placed_twice_and_errors_keep_twilios_code() {
+        let (client, seen) = flaky(StatusCode::SERVICE_UNAVAILABLE, 1).await;
+        let err = client.create_call(&call()).await.unwrap_err();
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "no retry of a non-idempotent request"
+        );
+        assert_eq!((err.status, err.code), (503, Some(20500)));
+        assert_eq!(err.message, "Internal error");
+    }
+
+    #[tokio::test]
+    async fn client_errors_are_not_retried() {
+        let (client, seen) = flaky(StatusCode::BAD_REQUEST, 5).await;
+        let err = client.balance().await.unwrap_err();
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+        assert_eq!(err.status, 400);
+    }
+}

@@ -88,6 +88,31 @@ async fn audio_flows_both_ways_and_the_call_record_is_written() {
     assert!(summary["responses"].as_u64().unwrap() >= 2);
     assert!(summary["output_audio_tokens"].as_u64().unwrap() > 0);
     assert!(summary["agent_audio_ms"].as_u64().unwrap() >= 1000);
+
+    // The bridge's metrics saw the call and timed the relay both ways (they are per process,
+    // and other tests' calls run in this process too, hence the lower bounds).
+    let http = rig
+        .bridge_url
+        .replace("ws://", "http://")
+        .replace("/twilio", "/metrics");
+    let metrics = reqwest::get(http).await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && !l.starts_with('#'))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(value("bridge_active_calls ") >= 0.0, "{metrics}");
+    assert!(value("bridge_calls_total ") >= 1.0);
+    // Frames sent while OpenAI connected are flushed from the buffer, not timed.
+    assert!(value("bridge_inbound_relay_seconds_count ") >= (report.frames_sent / 2) as f64);
+    assert!(value("bridge_outbound_relay_seconds_count ") >= 1.0);
+    assert!(
+        !metrics.contains(&call.call_id),
+        "no per-call data in metrics"
+    );
     rig.assert_no_spec_violations();
 }
 
