@@ -12,8 +12,6 @@ use crate::realtime_sim::{RealtimeSim, SimConfig};
 use crate::twilio_sim::TwilioSim;
 use crate::{Options, TestStack, twiml};
 
-pub const SYSTEM_NUMBER: &str = "+14155550000";
-
 pub struct BridgeRig {
     pub twilio: TwilioSim,
     pub openai: RealtimeSim,
@@ -42,9 +40,7 @@ impl BridgeRig {
         let bridge_url = format!("ws://{}/twilio", listener.local_addr().expect("addr"));
         let stack = TestStack::start_with(
             options
-                .twilio(&twilio)
-                .env("DEVELOPMENT_MODE", "true")
-                .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER)
+                .development_calls(&twilio)
                 .env("BRIDGE_WS_URL", &bridge_url)
                 .env("OPENAI_REALTIME_URL", openai.url.trim_end_matches('/'))
                 .env("OPENAI_API_KEY", &openai.api_key),

@@ -25,6 +25,8 @@ use shared::telemetry::{self, Capture, Format};
 
 pub use client::Client;
 
+/// The platform's own number in development-mode stacks.
+pub const SYSTEM_NUMBER: &str = "+14155550000";
 /// The CAPTCHA response token the fake verifier accepts.
 pub const VALID_CAPTCHA: &str = "valid-captcha-token";
 /// The CAPTCHA secret the stacks are configured with.
@@ -63,6 +65,14 @@ impl Options {
         self.env("TWILIO_ACCOUNT_SID", &sim.account_sid)
             .env("TWILIO_AUTH_TOKEN", &sim.auth_token)
             .env("TWILIO_API_BASE_URL", &sim.base_url)
+    }
+
+    /// Twilio through the simulator in development mode: every call comes from the platform's
+    /// own number, [`SYSTEM_NUMBER`].
+    pub fn development_calls(self, sim: &twilio_sim::TwilioSim) -> Self {
+        self.twilio(sim)
+            .env("DEVELOPMENT_MODE", "true")
+            .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER)
     }
 
     pub fn scheduler(mut self, tick: std::time::Duration) -> Self {

@@ -6,18 +6,9 @@ use std::time::Duration;
 
 use e2e_tests::client::{Session, email};
 use e2e_tests::twilio_sim::TwilioSim;
-use e2e_tests::{Client, Options, TestStack, twiml};
+use e2e_tests::{Client, Options, SYSTEM_NUMBER, TestStack, twiml};
 use reqwest::Method;
 use serde_json::json;
-
-const SYSTEM_NUMBER: &str = "+14155550000";
-
-fn dev_mode(sim: &TwilioSim) -> Options {
-    Options::default()
-        .twilio(sim)
-        .env("DEVELOPMENT_MODE", "true")
-        .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER)
-}
 
 fn calls_created(sim: &TwilioSim) -> usize {
     sim.requests()
@@ -41,7 +32,7 @@ async fn call_done(c: &Client, s: &Session, sim: &TwilioSim, call_id: &str) -> s
 #[tokio::test]
 async fn an_outbound_call_is_placed_recorded_and_tracked_to_completion() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("out")).await;
     let t = Some(s.access_token.as_str());
@@ -142,7 +133,12 @@ async fn an_outbound_call_is_placed_recorded_and_tracked_to_completion() {
 #[tokio::test]
 async fn refusals_happen_before_any_twilio_call() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim).env("DAILY_OUTBOUND_CALL_CAP", "1")).await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .env("DAILY_OUTBOUND_CALL_CAP", "1"),
+    )
+    .await;
     let c = stack.client();
     let s = c.register(&email("refuse")).await;
     let other = c.register(&email("refuse-other")).await;
@@ -209,7 +205,7 @@ async fn refusals_happen_before_any_twilio_call() {
 #[tokio::test]
 async fn twilio_errors_become_clear_problems_and_failed_records() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("err")).await;
     let t = Some(s.access_token.as_str());
@@ -285,7 +281,7 @@ async fn production_mode_calls_from_the_tenants_own_number() {
 #[tokio::test]
 async fn history_pages_with_an_opaque_cursor_and_filters() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("page")).await;
     let t = Some(s.access_token.as_str());
@@ -358,7 +354,7 @@ async fn history_pages_with_an_opaque_cursor_and_filters() {
 #[tokio::test]
 async fn busy_and_unanswered_calls_end_in_their_status() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("busy")).await;
     sim.set_call_outcome(e2e_tests::twilio_sim::CallOutcome::Busy);
@@ -379,7 +375,12 @@ async fn busy_and_unanswered_calls_end_in_their_status() {
 #[tokio::test]
 async fn calls_are_paced_to_the_accounts_calls_per_second() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(dev_mode(&sim).env("TWILIO_CALLS_PER_SECOND", "1")).await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .env("TWILIO_CALLS_PER_SECOND", "1"),
+    )
+    .await;
     let c = stack.client();
     let s = c.register(&email("cps")).await;
     let started = std::time::Instant::now();

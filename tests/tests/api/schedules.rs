@@ -11,13 +11,6 @@ use reqwest::Method;
 use schedules::runner::{self, RunOutcome, ScheduledCallEvent};
 use serde_json::json;
 
-fn options(sim: &TwilioSim) -> Options {
-    Options::default()
-        .twilio(sim)
-        .env("DEVELOPMENT_MODE", "true")
-        .env("TWILIO_PHONE_NUMBER", "+14155550000")
-}
-
 fn in_seconds(secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339()
 }
@@ -44,7 +37,12 @@ async fn wait_for_status(
 #[tokio::test]
 async fn a_scheduled_call_fires_once_and_a_canceled_one_never() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(options(&sim).scheduler(Duration::from_millis(200))).await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .scheduler(Duration::from_millis(200)),
+    )
+    .await;
     let c = stack.client();
     let s = c.register(&email("sched")).await;
     let t = Some(s.access_token.as_str());
@@ -142,7 +140,7 @@ async fn a_scheduled_call_fires_once_and_a_canceled_one_never() {
 #[tokio::test]
 async fn a_repeated_event_places_one_call() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(options(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("dup")).await;
     let created = c
@@ -189,7 +187,7 @@ async fn a_repeated_event_places_one_call() {
 #[tokio::test]
 async fn scheduling_validates_and_isolates() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(options(&sim)).await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("sv")).await;
     let t = Some(s.access_token.as_str());

@@ -34,13 +34,7 @@ async fn post_webhook(
 #[tokio::test]
 async fn forged_unsigned_and_altered_webhooks_change_nothing() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(
-        Options::default()
-            .twilio(&sim)
-            .env("DEVELOPMENT_MODE", "true")
-            .env("TWILIO_PHONE_NUMBER", "+14155550000"),
-    )
-    .await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("hook")).await;
     let t = Some(s.access_token.as_str());
@@ -140,13 +134,7 @@ async fn forged_unsigned_and_altered_webhooks_change_nothing() {
 #[tokio::test]
 async fn repeated_deliveries_are_idempotent() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(
-        Options::default()
-            .twilio(&sim)
-            .env("DEVELOPMENT_MODE", "true")
-            .env("TWILIO_PHONE_NUMBER", "+14155550000"),
-    )
-    .await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
     let c = stack.client();
     let s = c.register(&email("again")).await;
     let t = Some(s.access_token.as_str());
