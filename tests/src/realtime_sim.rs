@@ -120,6 +120,10 @@ pub struct FunctionCallScript {
     pub arguments: String,
     /// Send `response.function_call_arguments.done` twice (a duplicate the bridge must tolerate).
     pub repeat_done: bool,
+    /// The response is interrupted after the arguments are done: the item ends `incomplete`
+    /// and the response `cancelled`, so the call must not be run (the spec sends `done` for
+    /// interrupted responses too).
+    pub interrupted: bool,
 }
 
 /// What one WebSocket connection did.
@@ -1316,6 +1320,17 @@ impl Session {
                 done.clone(),
             ));
         }
+        if script.interrupted {
+            let cut = item("incomplete", &script.arguments);
+            self.emit(
+                json!({"type": "response.output_item.done", "response_id": response_id,
+                "output_index": 0, "item": cut}),
+            );
+            self.items.insert(item_id, ItemKind::Other);
+            let details = json!({"type": "cancelled", "reason": "turn_detected"});
+            self.response_done(&response_id, "cancelled", Some(details), vec![cut], 0, 1);
+            return;
+        }
         self.emit(
             json!({"type": "response.output_item.done", "response_id": response_id,
             "output_index": 0, "item": done_item}),
@@ -1938,6 +1953,7 @@ mod tests {
             name: "check_availability".into(),
             arguments: r#"{"day":"monday"}"#.into(),
             repeat_done: true,
+            interrupted: false,
         }]);
         let mut ws = ready(&sim).await;
         append_audio(&mut ws, 8000.0, 200).await;

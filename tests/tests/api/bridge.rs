@@ -176,6 +176,7 @@ async fn a_tool_runs_once_even_when_its_done_event_repeats() {
         name: "end_call".into(),
         arguments: r#"{"reason":"caller said goodbye"}"#.into(),
         repeat_done: true,
+        interrupted: false,
     }]);
     let call = rig.place_call("default").await;
     let media = rig
@@ -507,6 +508,7 @@ async fn bridge_logs_hold_no_audio_or_secret() {
         name: "end_call".into(),
         arguments: "{}".into(),
         repeat_done: false,
+        interrupted: false,
     }]);
     let call = rig.place_call("default").await;
     let media = rig
@@ -533,5 +535,41 @@ async fn bridge_logs_hold_no_audio_or_secret() {
     for audio in ["////////", "\"payload\"", "\"audio\"", "\"delta\""] {
         assert!(!text.contains(audio), "audio reached the logs: {audio}");
     }
+    rig.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_tool_call_of_an_interrupted_response_never_runs() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.set_function_calls(vec![FunctionCallScript {
+        on_user_turn: 1,
+        name: "end_call".into(),
+        arguments: "{}".into(),
+        repeat_done: false,
+        interrupted: true,
+    }]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 1300 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    assert!(
+        rig.openai.sessions()[0].function_outputs.is_empty(),
+        "the interrupted call did not run"
+    );
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "caller_hung_up",
+        "end_call never ran"
+    );
     rig.assert_no_spec_violations();
 }
