@@ -86,6 +86,10 @@ pub async fn fire_due(state: &AppState) -> Result<usize> {
             Ok(event) => {
                 let outcome = runner::run(state, &event).await?;
                 tracing::info!(schedule = %name, ?outcome, "local scheduler fired a schedule");
+                if outcome.retry_later() {
+                    // Kept, so the next pass delivers it again (as Lambda's retry would).
+                    continue;
+                }
             }
             Err(_) => {
                 tracing::warn!(schedule = %name, "schedule input is not a scheduled-call event")

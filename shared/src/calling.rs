@@ -5,12 +5,22 @@
 //! spent: scenario exists, destination allowed, caller ID available, daily cap not reached;
 //! then the call record is written (so no Twilio callback can arrive for an unknown call),
 //! the account's calls-per-second budget is waited for, and only then is Twilio asked.
+//!
+//! Every callback URL given to Twilio names the tenant and the call (Twilio signs the whole
+//! URL), so a callback that arrives before the create request has answered still finds its
+//! call. Once Twilio has accepted a call, its SID must be stored (the bridge and the hang-up
+//! need it): the write is retried, and if it still fails the call is ended at Twilio and the
+//! reason recorded, rather than leaving a phone ringing for a call the platform lost.
 
+use std::time::Duration;
+
+use crate::domain::calls::{CallStatus, Direction};
+use crate::domain::ids::{CallId, ScenarioId};
 use crate::domain::phone::{self, E164};
-use crate::domain::scenarios::{self, Direction};
+use crate::domain::scenarios;
 use crate::error::{Error, FieldError, Result};
 use crate::state::AppState;
-use crate::store::calls::CallRecord;
+use crate::store::calls::{CallRecord, SidLink, StatusUpdate};
 use crate::twilio::{self, TwilioError, twiml};
 
 /// Webhook paths, below `PUBLIC_URL`. Twilio signs the full public URL.
@@ -19,7 +29,10 @@ pub const STATUS_WEBHOOK: &str = "/twilio/call-status";
 pub const RECORDING_WEBHOOK: &str = "/twilio/recording-status";
 
 /// How long `pace_call` may wait for the calls-per-second budget.
-const MAX_PACING_WAIT_SECS: u32 = 5;
+pub const MAX_PACING_WAIT: Duration = Duration::from_secs(5);
+
+/// Pauses between attempts to store a new call's SID (then the call is ended).
+const SID_WRITE_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(400)];
 
 pub fn twilio(state: &AppState) -> Result<&twilio::Client> {
     state
@@ -32,14 +45,30 @@ pub fn webhook_url(state: &AppState, path: &str) -> String {
     format!("{}{path}", state.config.telephony.public_url)
 }
 
+/// A callback URL about one call: it names the tenant and the call, so the callback finds the
+/// call whether or not its SID is stored yet. Twilio signs the URL with its query, so neither
+/// can be altered.
+pub fn call_webhook_url(state: &AppState, path: &str, tenant_id: &str, call_id: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(CALLBACK_TENANT, tenant_id)
+        .append_pair(CALLBACK_CALL, call_id)
+        .finish();
+    format!("{}?{query}", webhook_url(state, path))
+}
+
+/// The query parameters of [`call_webhook_url`].
+pub const CALLBACK_TENANT: &str = "tenant_id";
+pub const CALLBACK_CALL: &str = "call_id";
+
 /// Checks that `scenario` names a predefined template or one of the tenant's custom
 /// scenarios; 404 otherwise.
 pub async fn ensure_scenario(state: &AppState, tenant_id: &str, scenario: &str) -> Result<()> {
     if scenarios::predefined(scenario).is_some() {
         return Ok(());
     }
-    if scenario.starts_with("custom_") {
-        return match state.store.scenario(tenant_id, scenario).await {
+    // Only a well-formed custom scenario id is looked up (no oversized key reaches the store).
+    if let Ok(id) = ScenarioId::parse(scenario, "scenario") {
+        return match state.store.scenario(tenant_id, id.as_str()).await {
             Ok(_) => Ok(()),
             Err(Error::NotFound(_)) => Err(Error::NotFound("Scenario not found".into())),
             Err(e) => Err(e),
@@ -92,7 +121,7 @@ pub fn stream_twiml(
     let token = state
         .stream_tokens
         .issue(tenant_id, &call.call_id, &call.scenario, direction)?;
-    let recording_callback = webhook_url(state, RECORDING_WEBHOOK);
+    let recording_callback = call_webhook_url(state, RECORDING_WEBHOOK, tenant_id, &call.call_id);
     Ok(twiml::connect_stream(
         (record_inbound && telephony.record_calls).then_some(recording_callback.as_str()),
         telephony
@@ -107,10 +136,12 @@ pub fn stream_twiml(
 pub struct Outbound {
     pub to: E164,
     pub scenario: String,
-    pub schedule_id: Option<String>,
+    /// The scheduled call it is placed for, with the call id its claim fixed.
+    pub scheduled: Option<(String, CallId)>,
 }
 
-/// Places an outbound call for the tenant and returns its record (status `queued`).
+/// Places an outbound call for the tenant and returns its record (status `queued` or
+/// later).
 pub async fn place_outbound(
     state: &AppState,
     tenant_id: &str,
@@ -125,34 +156,30 @@ pub async fn place_outbound(
         .store
         .count_outbound_call(tenant_id, telephony.daily_outbound_cap)
         .await?;
-    let mut call = CallRecord::new("outbound", &from, outbound.to.as_str(), &outbound.scenario);
-    call.schedule_id = outbound.schedule_id;
+    let (schedule_id, call_id) = match outbound.scheduled {
+        Some((schedule_id, call_id)) => (Some(schedule_id), call_id),
+        None => (None, CallId::generate()),
+    };
+    let mut call = CallRecord::with_id(
+        call_id,
+        Direction::Outbound,
+        &from,
+        outbound.to.as_str(),
+        &outbound.scenario,
+    );
+    call.schedule_id = schedule_id;
     state.store.create_call(tenant_id, &call).await?;
-    state
-        .store
-        .pace_call(
-            client.account_sid(),
-            telephony.calls_per_second,
-            MAX_PACING_WAIT_SECS,
-        )
-        .await?;
-    let request = twilio::client::NewCall {
-        to: call.to.clone(),
-        from: from.clone(),
-        twiml: stream_twiml(state, tenant_id, &call, Direction::Outbound, false)?,
-        status_callback: webhook_url(state, STATUS_WEBHOOK),
-        recording_status_callback: telephony
-            .record_calls
-            .then(|| webhook_url(state, RECORDING_WEBHOOK)),
-        time_limit: telephony.max_call_duration.as_secs() as u32,
-        timeout: telephony.ring_timeout.as_secs() as u32,
+    let request = match prepare_request(state, client, tenant_id, &call, &from).await {
+        Ok(request) => request,
+        Err(e) => {
+            // Twilio was never asked: the record says why instead of staying `initiating`.
+            record_failure(state, tenant_id, &call.call_id, &e.problem().detail).await;
+            return Err(e);
+        }
     };
     match client.create_call(&request).await {
         Ok(created) => {
-            state
-                .store
-                .attach_call_sid(tenant_id, &call.call_id, &created.sid)
-                .await?;
+            store_sid(state, client, tenant_id, &call.call_id, &created.sid).await?;
             tracing::info!(call_id = %call.call_id, "outbound call placed");
             state.store.call(tenant_id, &call.call_id).await
         }
@@ -164,6 +191,122 @@ pub async fn place_outbound(
                 .await?;
             Err(twilio_error(e, "phone_number"))
         }
+    }
+}
+
+/// Waits for the account's calls-per-second slot, notes that Twilio is being asked, and builds
+/// the request.
+async fn prepare_request(
+    state: &AppState,
+    client: &twilio::Client,
+    tenant_id: &str,
+    call: &CallRecord,
+    from: &str,
+) -> Result<twilio::client::NewCall> {
+    let telephony = &state.config.telephony;
+    state
+        .store
+        .pace_call(
+            client.account_sid(),
+            telephony.calls_per_second,
+            MAX_PACING_WAIT,
+        )
+        .await?;
+    let request = twilio::client::NewCall {
+        to: call.to.clone(),
+        from: from.to_string(),
+        twiml: stream_twiml(state, tenant_id, call, Direction::Outbound, false)?,
+        status_callback: call_webhook_url(state, STATUS_WEBHOOK, tenant_id, &call.call_id),
+        recording_status_callback: telephony
+            .record_calls
+            .then(|| call_webhook_url(state, RECORDING_WEBHOOK, tenant_id, &call.call_id)),
+        time_limit: telephony.max_call_duration.as_secs() as u32,
+        timeout: telephony.ring_timeout.as_secs() as u32,
+    };
+    state.store.mark_dialing(tenant_id, &call.call_id).await?;
+    Ok(request)
+}
+
+/// Stores the SID Twilio gave a new call. A callback may already have stored it (that is
+/// fine); a store that keeps failing ends the call at Twilio and records why, since a call
+/// the platform cannot track must not go on.
+async fn store_sid(
+    state: &AppState,
+    client: &twilio::Client,
+    tenant_id: &str,
+    call_id: &str,
+    sid: &str,
+) -> Result<()> {
+    let mut pauses = SID_WRITE_BACKOFF.iter();
+    let cause = loop {
+        match state.store.link_call_sid(tenant_id, call_id, sid).await {
+            Ok(SidLink::Linked) => {
+                // Callbacks may already have reported more; `queued` only applies if none did,
+                // and if it cannot be written the callbacks will move the call on anyway.
+                let queued = StatusUpdate {
+                    status: CallStatus::Queued,
+                    duration_seconds: None,
+                };
+                if let Err(e) = state
+                    .store
+                    .apply_call_status(tenant_id, call_id, &queued)
+                    .await
+                {
+                    tracing::warn!(call_id, error = %e, "could not mark a placed call queued");
+                }
+                return Ok(());
+            }
+            Ok(SidLink::Conflict) => {
+                break "its Call SID is already linked to another call".to_string();
+            }
+            Err(e) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!(call_id, error = %e, "storing the Call SID failed; retrying");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => break e.to_string(),
+            },
+        }
+    };
+    tracing::error!(call_id, cause = %cause, "the Call SID could not be stored; ending the call");
+    if let Err(e) = end_at_twilio(client, sid, CallStatus::Queued).await {
+        tracing::error!(call_id, error = %e, "could not end an untracked call at Twilio");
+    }
+    record_failure(
+        state,
+        tenant_id,
+        call_id,
+        "Ended by the platform: the call could not be recorded after Twilio accepted it",
+    )
+    .await;
+    Err(Error::Unavailable(
+        "The call could not be recorded, so it was ended; please retry".into(),
+    ))
+}
+
+/// Ends a call at Twilio whatever its state: `completed` hangs up one answered, `canceled`
+/// stops one still queued or ringing. `known` is the last status the platform heard of; if
+/// the call was answered since, Twilio's answer to the cancel says so and it is hung up.
+pub async fn end_at_twilio(
+    client: &twilio::Client,
+    sid: &str,
+    known: CallStatus,
+) -> std::result::Result<(), TwilioError> {
+    if known != CallStatus::InProgress {
+        let call = client.update_call_status(sid, "canceled").await?;
+        if call.status.as_deref() != Some(CallStatus::InProgress.as_str()) {
+            return Ok(());
+        }
+    }
+    client.update_call_status(sid, "completed").await?;
+    Ok(())
+}
+
+/// Records why the platform gave up on a call; a failure to record it is logged, not raised
+/// (the caller is already reporting the original error).
+async fn record_failure(state: &AppState, tenant_id: &str, call_id: &str, reason: &str) {
+    if let Err(e) = state.store.fail_call(tenant_id, call_id, reason).await {
+        tracing::error!(call_id, error = %e, "could not record why a call failed");
     }
 }
 

@@ -167,6 +167,13 @@ impl IntoResponse for Error {
     }
 }
 
+/// One invalid field is a validation error (422), so parsers can be used with `?`.
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::Validation(vec![e])
+    }
+}
+
 impl From<aws_sdk_dynamodb::Error> for Error {
     fn from(e: aws_sdk_dynamodb::Error) -> Self {
         Error::Internal(format!("dynamodb: {e}"))

@@ -13,7 +13,10 @@
 //!   the status and recording callbacks, signed with `X-Twilio-Signature` like Twilio does, so the
 //!   platform's signature checks run for real;
 //! - can ring one of the owned numbers ([`TwilioSim::inbound_call`]) and inject failures
-//!   ([`TwilioSim::fail_next_call`], [`TwilioSim::set_call_outcome`]).
+//!   ([`TwilioSim::fail_next_call`], [`TwilioSim::set_call_outcome`]);
+//! - can deliver every callback of a call before answering the request that created it (or,
+//!   for an inbound call, the final status before the voice webhook), as Twilio does for a call
+//!   that fails fast or under load ([`TwilioSim::callbacks_before_answers`]).
 //!
 //! Time is simulated: a call "talks" for its configured duration only on paper, so a test never
 //! waits for it.
@@ -66,6 +69,8 @@ pub struct RecordedRequest {
     pub form: Vec<(String, String)>,
     /// Right credentials and the simulator's own account SID in the path.
     pub authorized: bool,
+    /// When it arrived (for pacing checks).
+    pub received_at: std::time::Instant,
 }
 
 /// A number the account owns; the `Option`s hold what the buy request sent.
@@ -213,13 +218,22 @@ impl TwilioSim {
         self.inner.state().outcome = outcome;
     }
 
+    /// From now on, a placed call is played out in full (every status callback, `completed`
+    /// and the recording included, no media) before `POST .../Calls.json` is answered; an
+    /// inbound call's final status callback goes to the number's status callback before its
+    /// voice webhook is even sent, and its recording callback before [`TwilioSim::inbound_call`]
+    /// returns. The platform then learns every SID from a callback first.
+    pub fn callbacks_before_answers(&self) {
+        self.inner.state().early_callbacks = true;
+    }
+
     /// Simulates a caller dialling one of the owned numbers: sends the signed voice webhook
     /// (the number's voice URL and method) with the form Twilio sends for an incoming call,
     /// records the call with the TwiML it got back, and returns the webhook's answer.
     ///
     /// Panics if `to` is not owned or has no voice URL: that is a mistake in the test.
     pub async fn inbound_call(&self, from: &str, to: &str) -> WebhookReply {
-        let (voice_url, voice_method, number_sid) = {
+        let (voice, status_callback, number_sid) = {
             let state = self.inner.state();
             let owned = state
                 .numbers
@@ -236,7 +250,18 @@ impl TwilioSim {
                 .voice_method
                 .clone()
                 .unwrap_or_else(|| "POST".into());
-            (url, method, owned.number.sid.clone())
+            let status_callback = owned.number.status_callback.clone().map(|url| Target {
+                url,
+                method: owned
+                    .status_callback_method
+                    .clone()
+                    .unwrap_or_else(|| "POST".into()),
+            });
+            (
+                Target { url, method },
+                status_callback,
+                owned.number.sid.clone(),
+            )
         };
         let sid = new_sid("CA");
         let form = pairs(&[
@@ -250,6 +275,7 @@ impl TwilioSim {
             ("Direction", "inbound"),
             ("ApiVersion", API_VERSION),
         ]);
+        let early = self.inner.state().early_callbacks;
         // Recorded before the webhook runs: the platform may act on the call (e.g. update it)
         // while it answers.
         self.inner.state().calls.push(CallEntry {
@@ -269,9 +295,21 @@ impl TwilioSim {
             phone_number_sid: Some(number_sid),
             answered_secs: None,
         });
+        let inbound = InboundPlan {
+            sid: sid.clone(),
+            form,
+            status_callback,
+            duration_secs: self.inner.state().outcome.answered_secs().unwrap_or(0),
+        };
+        if early && let Some(target) = &inbound.status_callback {
+            // The caller hung up at once: the final status races (here: beats) the webhook.
+            self.inner
+                .deliver(&sid, target, inbound.final_status_params())
+                .await;
+        }
         let (status, body) = match self
             .inner
-            .send_signed(&voice_method, &voice_url, &form)
+            .send_signed(&voice.method, &voice.url, &inbound.form)
             .await
         {
             Ok(answer) => answer,
@@ -281,12 +319,18 @@ impl TwilioSim {
         self.inner.update_call(&sid, |call| {
             call.twiml = answered.then(|| body.clone());
             call.status = if answered { "in-progress" } else { "failed" }.into();
-            call.done = true;
         });
-        if answered {
+        if !answered {
+            self.inner.update_call(&sid, |call| call.done = true);
+        } else if early {
+            self.inner.finish_inbound(&inbound, &body, true).await;
+        } else {
             let inner = Arc::clone(&self.inner);
-            let (sid, xml) = (sid.clone(), body.clone());
-            tokio::spawn(async move { inner.stream_media(&sid, &xml).await });
+            let xml = body.clone();
+            tokio::spawn(async move {
+                inner.stream_media(&inbound.sid, &xml).await;
+                inner.finish_inbound(&inbound, &xml, false).await;
+            });
         }
         WebhookReply {
             status,
@@ -360,6 +404,8 @@ struct SimState {
     outcome: CallOutcome,
     /// When set, answered calls open the Media Stream their TwiML names, with this caller.
     caller: Option<CallScript>,
+    /// Every callback of a call goes out before the request that created it is answered.
+    early_callbacks: bool,
     media_reports: Vec<(String, CallReport)>,
 }
 
@@ -549,6 +595,7 @@ async fn handle(
         query: query.clone().unwrap_or_default(),
         form: form.clone().unwrap_or_default(),
         authorized,
+        received_at: std::time::Instant::now(),
     });
     if !authorized {
         return ApiError::unauthorized().into_response();
@@ -565,7 +612,7 @@ async fn handle(
         ("GET", Some(Route::IncomingNumbers)) => inner.list_numbers(&query, &uri),
         ("POST", Some(Route::IncomingNumbers)) => inner.buy_number(&form),
         ("DELETE", Some(Route::IncomingNumber { sid })) => inner.release_number(sid, path),
-        ("POST", Some(Route::Calls)) => create_call(&inner, &form),
+        ("POST", Some(Route::Calls)) => create_call(&inner, &form).await,
         ("GET", Some(Route::Call { sid })) => inner.fetch_call(sid, path),
         ("POST", Some(Route::Call { sid })) => update_call(&inner, sid, &form, path),
         _ => Err(ApiError::not_found(path)),
@@ -1119,8 +1166,9 @@ fn recording_plan(form: &[(String, String)]) -> Result<Option<RecordingPlan>, Ap
     }))
 }
 
-/// `POST .../Calls.json`: answers 201 at once and plays the call out in a driver task.
-fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
+/// `POST .../Calls.json`: answers 201 at once and plays the call out in a driver task (or, with
+/// [`TwilioSim::callbacks_before_answers`], plays it out first and answers after).
+async fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
     if let Some(failure) = inner.state().next_call_failure.take() {
         return Err(failure);
     }
@@ -1173,7 +1221,17 @@ fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
         state.calls.push(entry);
         resource
     };
-    tokio::spawn(drive_call(Arc::clone(inner), plan));
+    if inner.state().early_callbacks {
+        let sid = plan.sid.clone();
+        drive_call(Arc::clone(inner), plan, true).await;
+        let state = inner.state();
+        let entry = state.calls.iter().find(|entry| entry.call.sid == sid);
+        return reply(
+            StatusCode::CREATED,
+            entry.map_or(resource, |entry| inner.call_resource(entry)),
+        );
+    }
+    tokio::spawn(drive_call(Arc::clone(inner), plan, false));
     reply(StatusCode::CREATED, resource)
 }
 
@@ -1343,6 +1401,76 @@ impl Inner {
     }
 }
 
+/// An inbound call, as its driver needs it once answered.
+struct InboundPlan {
+    sid: String,
+    /// The voice webhook's form (the base of its callbacks).
+    form: Vec<(String, String)>,
+    /// The number's status callback.
+    status_callback: Option<Target>,
+    duration_secs: u32,
+}
+
+impl InboundPlan {
+    /// The `completed` status callback of the number.
+    fn final_status_params(&self) -> Vec<(String, String)> {
+        let mut params: Vec<(String, String)> = self
+            .form
+            .iter()
+            .filter(|(k, _)| k != "CallStatus")
+            .cloned()
+            .collect();
+        params.extend(pairs(&[
+            ("CallStatus", "completed"),
+            ("CallDuration", &self.duration_secs.to_string()),
+            ("Timestamp", &rfc2822(Utc::now())),
+        ]));
+        params
+    }
+}
+
+impl Inner {
+    /// Ends an answered inbound call: its final status (unless already sent, `early`) and, if
+    /// its TwiML started a recording, the recording callback.
+    async fn finish_inbound(&self, plan: &InboundPlan, xml: &str, early: bool) {
+        if !early && let Some(target) = &plan.status_callback {
+            self.deliver(&plan.sid, target, plan.final_status_params())
+                .await;
+        }
+        let recording_callback =
+            crate::twiml::attribute(xml, "Recording", "recordingStatusCallback");
+        if let Some(url) = recording_callback {
+            let method = crate::twiml::attribute(xml, "Recording", "recordingStatusCallbackMethod")
+                .unwrap_or_else(|| "POST".into());
+            let recording_sid = new_sid("RE");
+            let params = pairs(&[
+                ("AccountSid", &self.account_sid),
+                ("CallSid", &plan.sid),
+                ("RecordingSid", &recording_sid),
+                ("RecordingUrl", &recording_url(self, &recording_sid)),
+                ("RecordingStatus", "completed"),
+                ("RecordingDuration", &plan.duration_secs.to_string()),
+                ("RecordingChannels", "2"),
+                ("RecordingSource", "StartCallRecordingTwiML"),
+                ("RecordingStartTime", &rfc2822(Utc::now())),
+            ]);
+            self.deliver(&plan.sid, &Target { url, method }, params)
+                .await;
+        }
+        let answered_secs = Some(plan.duration_secs);
+        if let Some(entry) = self
+            .state()
+            .calls
+            .iter_mut()
+            .find(|e| e.call.sid == plan.sid)
+        {
+            entry.call.status = "completed".into();
+            entry.call.done = true;
+            entry.answered_secs = answered_secs;
+        }
+    }
+}
+
 /// The call-progress callback form, before the fields only `completed` carries.
 fn progress_params(
     account_sid: &str,
@@ -1375,9 +1503,12 @@ fn recording_url(inner: &Inner, recording_sid: &str) -> String {
 }
 
 /// Plays a placed call out: status callbacks for the stages the outcome reaches, the TwiML
-/// fetch on answer, the final `completed` callback, then the recording callback.
-async fn drive_call(inner: Arc<Inner>, plan: CallPlan) {
-    tokio::time::sleep(DIAL_DELAY).await;
+/// fetch on answer, the media stream (unless `early`: then no time passes at all), the final
+/// `completed` callback, then the recording callback.
+async fn drive_call(inner: Arc<Inner>, plan: CallPlan, early: bool) {
+    if !early {
+        tokio::time::sleep(DIAL_DELAY).await;
+    }
     let mut sequence = 0;
     for &stage in plan.outcome.stages() {
         inner.update_call(&plan.sid, |call| {
@@ -1401,7 +1532,7 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan) {
         }
     }
 
-    if plan.outcome.answered_secs().is_some() {
+    if plan.outcome.answered_secs().is_some() && !early {
         let twiml = inner
             .state()
             .calls

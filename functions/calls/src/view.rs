@@ -1,6 +1,7 @@
 //! The call shape clients see.
 
 use serde::Serialize;
+use shared::domain::calls::{CallStatus, Direction};
 use shared::store::calls::{BridgeSummary, CallRecord};
 use utoipa::ToSchema;
 
@@ -8,20 +9,19 @@ use utoipa::ToSchema;
 pub struct CallView {
     pub call_id: String,
     pub call_sid: Option<String>,
-    /// `outbound` or `inbound`.
-    pub direction: String,
+    pub direction: Direction,
     pub from_number: String,
     pub to_number: String,
     pub scenario: String,
-    /// `initiating`, `queued`, `ringing`, `in-progress`, `completed`, `busy`, `no-answer`,
-    /// `failed` or `canceled`.
-    pub status: String,
+    /// `initiating` until Twilio has answered the platform, then Twilio's call status.
+    pub status: CallStatus,
     pub created_at: String,
     pub updated_at: String,
     pub duration_seconds: Option<u32>,
     pub recording_sid: Option<String>,
     pub recording_duration_seconds: Option<u32>,
-    /// Why the call failed before Twilio accepted it.
+    /// Why the platform failed or ended the call (Twilio refused it, or it could not be
+    /// tracked).
     pub error: Option<String>,
     /// The scheduled call that placed it, if any.
     pub schedule_id: Option<String>,

@@ -11,10 +11,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<ScheduledCallEvent>| {
         let state = state.clone();
         async move {
-            // Infrastructure errors (DynamoDB) are returned so Scheduler retries the delivery.
-            runner::run(&state, &event.payload)
-                .await
-                .map_err(|e| lambda_runtime::Error::from(e.to_string()))
+            // Infrastructure errors (DynamoDB), and a claim another runner still holds, fail the
+            // invocation so Lambda retries it (and, after the last retry, sends it to the
+            // dead-letter queue).
+            match runner::run(&state, &event.payload).await {
+                Ok(outcome) if outcome.retry_later() => Err(lambda_runtime::Error::from(
+                    "another runner holds a fresh claim on this scheduled call; retry later",
+                )),
+                Ok(outcome) => Ok(outcome),
+                Err(e) => Err(lambda_runtime::Error::from(e.to_string())),
+            }
         }
     }))
     .await

@@ -1,6 +1,7 @@
 //! The scheduled-call shape clients see.
 
 use serde::Serialize;
+use shared::domain::calls::ScheduleStatus;
 use shared::store::schedules::ScheduledCall;
 use utoipa::ToSchema;
 
@@ -13,8 +14,7 @@ pub struct ScheduleView {
     pub scenario: String,
     /// RFC 3339, UTC.
     pub scheduled_time: String,
-    /// `pending`, `dialing`, `placed`, `failed` or `canceled`.
-    pub status: String,
+    pub status: ScheduleStatus,
     /// The call placed, once `placed`.
     pub call_id: Option<String>,
     /// Why it failed, when `failed`.

@@ -1,7 +1,9 @@
 //! Twilio's webhooks: the voice URL of every provisioned number (inbound calls), call status
 //! callbacks and recording status callbacks. Each verifies `X-Twilio-Signature` (403 and no
-//! change otherwise) and is idempotent under Twilio's repeated deliveries.
+//! change otherwise) and is idempotent under Twilio's repeated deliveries; status and
+//! recording callbacks reach their call whenever they arrive (see `callbacks`).
 
+mod callbacks;
 mod handlers;
 
 use shared::AppState;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::scenarios::Direction;
+use crate::domain::calls::Direction;
 use crate::error::{Error, Result};
 
 pub const AUDIENCE: &str = "media-stream";

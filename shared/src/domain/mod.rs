@@ -1,6 +1,8 @@
 //! Domain rules that do not depend on storage or HTTP.
 
+pub mod calls;
 pub mod email;
+pub mod ids;
 pub mod onboarding;
 pub mod phone;
 pub mod scenarios;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::calls::Direction;
 use crate::error::FieldError;
 
 /// The current OpenAI Realtime voice names.
@@ -227,13 +228,6 @@ fn text_field(name: &str, value: Option<String>, errors: &mut Vec<FieldError>) -
         ));
     }
     value
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Inbound,
-    Outbound,
 }
 
 /// The rules every agent follows, whatever the scenario.

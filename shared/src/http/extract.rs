@@ -162,16 +162,19 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body
     Ok(bytes)
 }
 
+/// The body as one JSON document: anything after it (`{"a":1} trailing`, a second document)
+/// is refused like a syntax error, so what was parsed is exactly what was sent.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let not_json = || Error::BadRequest {
+        detail: "The body is not valid JSON".into(),
+        errors: vec![FieldError::new("body", "is not valid JSON")],
+    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return Error::BadRequest {
-                detail: "The body is not valid JSON".into(),
-                errors: vec![FieldError::new("body", "is not valid JSON")],
-            };
+            return not_json();
         }
         let field = if field == "." {
             "body".to_string()
@@ -182,7 +185,15 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             field,
             strip_location(&inner.to_string()),
         )])
-    })
+    })?;
+    de.end().map_err(|_| Error::BadRequest {
+        detail: "The body has data after its JSON document".into(),
+        errors: vec![FieldError::new(
+            "body",
+            "must hold exactly one JSON document",
+        )],
+    })?;
+    Ok(value)
 }
 
 fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
@@ -203,5 +214,32 @@ fn strip_location(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Step {
+        #[allow(dead_code)]
+        step: String,
+    }
+
+    #[test]
+    fn a_body_is_exactly_one_json_document() {
+        assert!(parse_json::<Step>(br#"{"step":"calendar"}"#).is_ok());
+        assert!(parse_json::<Step>(b" {\"step\":\"calendar\"}\n\t ").is_ok());
+        for body in [
+            &br#"{"step":"calendar"} trailing"#[..],
+            br#"{"step":"calendar"}{"step":"welcome_call"}"#,
+            br#"{"step":"calendar"} 1"#,
+            br#"{"step":"calendar"}]"#,
+        ] {
+            let err = parse_json::<Step>(body).unwrap_err();
+            assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(body));
+            assert_eq!(err.problem().errors[0].field, "body");
+        }
     }
 }

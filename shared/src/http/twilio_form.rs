@@ -9,17 +9,30 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::twilio::signature;
 
-/// A verified webhook form, in the order Twilio sent it.
+/// A verified webhook: the form in the order Twilio sent it, and the query string of the URL
+/// it was sent to (covered by the same signature: our own ids travel there).
 #[derive(Debug, Clone)]
-pub struct TwilioForm(pub Vec<(String, String)>);
+pub struct TwilioForm {
+    pub params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+}
+
+fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
 
 impl TwilioForm {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+        first(&self.params, name)
+    }
+
+    /// A parameter of the signed URL's query string.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        first(&self.query, name)
     }
 
     /// A required parameter, or 400 naming it.
@@ -78,6 +91,10 @@ impl FromRequest<AppState> for TwilioForm {
             tracing::warn!(path = %path_and_query.split('?').next().unwrap_or(""), "rejected a webhook with a bad signature");
             return Err(forbidden());
         }
-        Ok(TwilioForm(params))
+        let query = path_and_query
+            .split_once('?')
+            .map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        Ok(TwilioForm { params, query })
     }
 }

@@ -13,7 +13,8 @@
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
 //! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
 //! | Call SID -> call    | `CALLSID#<sid>`                  | `CALLSID`        |
-//! | calls/second window | `CPS#<account>#<second>`         | `CPS`            |
+//! | callbacks before the SID was linked | `CALLSID#<sid>`  | `EARLY`          |
+//! | calls/second pacing | `CPS#<account>`                  | `CPS`            |
 //! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
 //! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
 //! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
@@ -41,6 +42,7 @@ pub const FAMILY: &str = "RTFAM";
 pub const RATE_LIMIT: &str = "RL";
 pub const PHONE: &str = "PHONE";
 pub const CALL_SID: &str = "CALLSID";
+pub const EARLY_CALLBACK: &str = "EARLY";
 pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
 pub const CPS: &str = "CPS";
 
@@ -92,6 +94,6 @@ pub fn schedule(schedule_id: &str) -> String {
     format!("{SCHEDULE_PREFIX}{schedule_id}")
 }
 
-pub fn cps(account: &str, second: i64) -> String {
-    format!("CPS#{account}#{second}")
+pub fn cps(account: &str) -> String {
+    format!("CPS#{account}")
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use e2e_tests::media_sim::{CallScript, ConnectOptions, MediaCall, Segment};
 use e2e_tests::realtime_sim::{RealtimeSim, SimConfig};
 use e2e_tests::stamp;
-use shared::domain::scenarios::Direction;
+use shared::domain::calls::Direction;
 use shared::store::calls::CallRecord;
 
 const AUTH_TOKEN: &str = "load-test-auth-token";
@@ -193,7 +193,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut options = Vec::with_capacity(calls);
     for i in 0..calls {
         let sid = format!("CA{:032x}", i + 1);
-        let mut record = CallRecord::new("outbound", "+14155550000", "+14155550123", "default");
+        let mut record = CallRecord::new(
+            Direction::Outbound,
+            "+14155550000",
+            "+14155550123",
+            "default",
+        );
         record.call_sid = Some(sid.clone());
         let tenant = format!("load-tenant-{}", i % 50);
         state.store.create_inbound_call(&tenant, &record).await?;

@@ -44,6 +44,10 @@ async fn an_outbound_call_is_placed_recorded_and_tracked_to_completion() {
     assert_eq!(placed.body["status"], "success");
     assert_eq!(placed.body["from_number"], SYSTEM_NUMBER);
     let call_id = placed.body["call_id"].as_str().unwrap().to_string();
+    let tenant_id = c.get("/users/me", t).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let sent = sim.calls();
     assert_eq!(sent.len(), 1);
@@ -58,13 +62,15 @@ async fn an_outbound_call_is_placed_recorded_and_tracked_to_completion() {
     assert_eq!(get("From"), [SYSTEM_NUMBER]);
     assert_eq!(get("Record"), ["true"]);
     assert_eq!(get("RecordingChannels"), ["dual"]);
+    // Callbacks name the tenant and the call, so they find it before the SID is stored.
+    let ours = format!("tenant_id={tenant_id}&call_id={call_id}");
     assert_eq!(
         get("StatusCallback"),
-        [format!("{}/twilio/call-status", stack.base_url)]
+        [format!("{}/twilio/call-status?{ours}", stack.base_url)]
     );
     assert_eq!(
         get("RecordingStatusCallback"),
-        [format!("{}/twilio/recording-status", stack.base_url)]
+        [format!("{}/twilio/recording-status?{ours}", stack.base_url)]
     );
     assert_eq!(
         get("StatusCallbackEvent"),
@@ -339,7 +345,7 @@ async fn history_pages_with_an_opaque_cursor_and_filters() {
         assert_eq!(r.status, 422, "{query}: {}", r.text);
         assert_eq!(r.error_fields(), [field], "{query}");
     }
-    // Another tenant's cursor only ever pages through their own calls.
+    // A cursor resumes only the listing it came from: not another tenant's, not other filters.
     let other = c.register(&email("page-other")).await;
     let theirs = c
         .get(
@@ -347,8 +353,15 @@ async fn history_pages_with_an_opaque_cursor_and_filters() {
             Some(&other.access_token),
         )
         .await;
-    assert_eq!(theirs.status, 200);
-    assert_eq!(theirs.body["calls"], json!([]));
+    assert_eq!(theirs.status, 422, "{}", theirs.text);
+    assert_eq!(theirs.error_fields(), ["cursor"]);
+    let refiltered = c
+        .get(
+            &format!("/calls?limit=2&direction=outbound&cursor={cursor}"),
+            t,
+        )
+        .await;
+    assert_eq!(refiltered.status, 422, "{}", refiltered.text);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bridge;
+mod callbacks;
 mod calls;
 mod lambda_event;
 mod logs;

@@ -168,7 +168,9 @@ async fn a_repeated_event_places_one_call() {
         1,
         "{outcomes:?}"
     );
-    assert!(outcomes.contains(&RunOutcome::Skipped));
+    // The other delivery finds a fresh claim: it asks to be delivered again later (the
+    // claimant might die), and by then the call is placed.
+    assert!(outcomes.contains(&RunOutcome::InProgress), "{outcomes:?}");
     assert_eq!(
         runner::run(&one, &event).await.unwrap(),
         RunOutcome::Skipped

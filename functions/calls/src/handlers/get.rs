@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
+use shared::domain::ids::CallId;
 use shared::http::AuthUser;
 use shared::{AppState, Result};
 
@@ -13,13 +14,19 @@ use crate::view::CallView;
         (status = 200, description = "The call", body = CallView),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Call not found", body = shared::error::Problem),
+        (status = 422, description = "Not a call id", body = shared::error::Problem),
     ))]
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
     Path(call_id): Path<String>,
 ) -> Result<Json<CallView>> {
+    let call_id = CallId::parse(&call_id, "call_id")?;
     Ok(Json(
-        state.store.call(&user.tenant_id, &call_id).await?.into(),
+        state
+            .store
+            .call(&user.tenant_id, call_id.as_str())
+            .await?
+            .into(),
     ))
 }

@@ -2,8 +2,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use shared::calling;
+use shared::domain::ids::CallId;
 use shared::http::AuthUser;
-use shared::store::calls::is_final;
 use shared::{AppState, Error, Result};
 use utoipa::ToSchema;
 
@@ -22,6 +22,7 @@ pub struct HungUp {
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Call not found", body = shared::error::Problem),
         (status = 409, description = "Call already ended", body = shared::error::Problem),
+        (status = 422, description = "Not a call id", body = shared::error::Problem),
         (status = 502, description = "Twilio unavailable", body = shared::error::Problem),
     ))]
 pub async fn hangup(
@@ -29,18 +30,13 @@ pub async fn hangup(
     user: AuthUser,
     Path(call_id): Path<String>,
 ) -> Result<Json<HungUp>> {
-    let call = state.store.call(&user.tenant_id, &call_id).await?;
-    let sid = match (&call.call_sid, is_final(&call.status)) {
+    let call_id = CallId::parse(&call_id, "call_id")?;
+    let call = state.store.call(&user.tenant_id, call_id.as_str()).await?;
+    let sid = match (&call.call_sid, call.status.is_final()) {
         (Some(sid), false) => sid,
         _ => return Err(Error::Conflict("The call has already ended".into())),
     };
-    let status = if call.status == "in-progress" {
-        "completed"
-    } else {
-        "canceled"
-    };
-    calling::twilio(&state)?
-        .update_call_status(sid, status)
+    calling::end_at_twilio(calling::twilio(&state)?, sid, call.status)
         .await
         .map_err(|e| calling::twilio_error(e, "call_id"))?;
     Ok(Json(HungUp {

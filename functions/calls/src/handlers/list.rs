@@ -1,8 +1,9 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
+use shared::domain::calls::{CallStatus, Direction};
 use shared::http::AuthUser;
-use shared::store::calls::{CallFilter, status_rank};
+use shared::store::calls::CallFilter;
 use shared::{AppState, Error, FieldError, Result};
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,13 +24,13 @@ pub struct ListQuery {
     /// Created at or after this RFC 3339 time.
     #[param(format = DateTime)]
     from: Option<String>,
-    /// Created at or before this RFC 3339 time.
+    /// Created at or before this RFC 3339 time (not earlier than `from`).
     #[param(format = DateTime)]
     to: Option<String>,
     /// 1 to 100; default 20.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, with the same filters.
     cursor: Option<String>,
 }
 
@@ -42,6 +43,20 @@ pub struct CallPage {
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
+}
+
+/// The parsed value of an optional filter, or a note in `errors` naming `field`.
+fn parse_or_note<T: std::str::FromStr>(
+    raw: Option<&str>,
+    field: &str,
+    message: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let parsed = raw?.parse().ok();
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, message));
+    }
+    parsed
 }
 
 fn time_ms(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<u64> {
@@ -82,17 +97,18 @@ pub async fn list(
         cursor: non_empty(query.cursor),
     };
     let mut errors = Vec::new();
-    if let Some(s) = &query.status
-        && status_rank(s).is_none()
-    {
-        errors.push(FieldError::new("status", "is not a call status"));
-    }
-    if let Some(d) = &query.direction
-        && d != "inbound"
-        && d != "outbound"
-    {
-        errors.push(FieldError::new("direction", "must be inbound or outbound"));
-    }
+    let status: Option<CallStatus> = parse_or_note(
+        query.status.as_deref(),
+        "status",
+        "is not a call status",
+        &mut errors,
+    );
+    let direction: Option<Direction> = parse_or_note(
+        query.direction.as_deref(),
+        "direction",
+        "must be inbound or outbound",
+        &mut errors,
+    );
     let from_ms = time_ms("from", query.from.as_deref(), &mut errors);
     let to_ms = time_ms("to", query.to.as_deref(), &mut errors);
     let limit = match query.limit.as_deref().map(str::parse::<usize>) {
@@ -109,12 +125,7 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let filter = CallFilter {
-        status: query.status,
-        direction: query.direction,
-        from_ms,
-        to_ms,
-    };
+    let filter = CallFilter::new(status, direction, from_ms, to_ms).map_err(Error::Validation)?;
     let (calls, next_cursor) = state
         .store
         .list_calls(&user.tenant_id, &filter, limit, query.cursor.as_deref())

@@ -31,14 +31,14 @@ async fn place(
             &state.config.rate_limits.calls,
         )
         .await?;
-    let to = E164::parse(raw_number, "phone_number").map_err(|e| Error::Validation(vec![e]))?;
+    let to = E164::parse(raw_number, "phone_number")?;
     let call = calling::place_outbound(
         state,
         &user.tenant_id,
         Outbound {
             to,
             scenario,
-            schedule_id: None,
+            scheduled: None,
         },
     )
     .await?;

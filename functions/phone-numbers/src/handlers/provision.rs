@@ -48,7 +48,7 @@ pub async fn provision(
     let raw = body
         .phone_number
         .ok_or_else(|| Error::field("phone_number", "is required"))?;
-    let number = E164::parse(&raw, "phone_number").map_err(|e| Error::Validation(vec![e]))?;
+    let number = E164::parse(&raw, "phone_number")?;
     if !number.as_str().starts_with('+') {
         return Err(Error::field("phone_number", "must be a full E.164 number"));
     }

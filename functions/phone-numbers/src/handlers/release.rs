@@ -4,7 +4,7 @@ use serde::Serialize;
 use shared::calling;
 use shared::domain::phone::E164;
 use shared::http::AuthUser;
-use shared::{AppState, Error, Result};
+use shared::{AppState, Result};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -28,7 +28,7 @@ pub async fn release(
     user: AuthUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Released>> {
-    let number = E164::parse(&raw, "phone_number").map_err(|e| Error::Validation(vec![e]))?;
+    let number = E164::parse(&raw, "phone_number")?;
     let owned = state.store.number(&user.tenant_id, number.as_str()).await?;
     if let Some(sid) = &owned.twilio_sid {
         calling::twilio(&state)?

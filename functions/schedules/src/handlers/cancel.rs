@@ -24,7 +24,7 @@ pub async fn cancel(
 ) -> Result<Json<ScheduleView>> {
     let moved = state
         .store
-        .transition_schedule(&user.tenant_id, &schedule_id, "pending", "canceled")
+        .cancel_schedule(&user.tenant_id, &schedule_id)
         .await?;
     if !moved {
         return Err(Error::Conflict(

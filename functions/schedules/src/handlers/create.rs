@@ -168,7 +168,7 @@ pub async fn create(
         // Without its schedule the item would wait forever: withdraw it.
         state
             .store
-            .transition_schedule(&user.tenant_id, &call.schedule_id, "pending", "canceled")
+            .cancel_schedule(&user.tenant_id, &call.schedule_id)
             .await?;
         return Err(Error::internal(
             aws_sdk_scheduler::error::DisplayErrorContext(&e),

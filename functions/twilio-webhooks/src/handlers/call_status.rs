@@ -1,38 +1,48 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use shared::domain::calls::CallStatus;
+use shared::domain::ids::Sid;
 use shared::http::TwilioForm;
-use shared::store::calls::{StatusUpdate, status_rank};
+use shared::store::calls::{RecordingUpdate, StatusUpdate};
 use shared::{AppState, Error, Result};
 
+use crate::callbacks::{self, Report};
+
 /// Call status callback: moves the call record forward (queued, ringing, in-progress, then a
-/// final status with the duration and recording). Repeated or late deliveries change nothing.
+/// final status with the duration and recording), whether it arrives before or after the
+/// platform stored the Call SID. Repeated or late deliveries change nothing.
 #[utoipa::path(post, path = "/twilio/call-status", tag = "twilio-webhooks",
+    params(
+        ("tenant_id" = Option<String>, Query, description = "Set by the platform in the callback URLs it gives Twilio"),
+        ("call_id" = Option<String>, Query, description = "Set by the platform in the callback URLs it gives Twilio"),
+    ),
     request_body(content_type = "application/x-www-form-urlencoded", description = "Twilio's status callback form (CallSid, CallStatus, CallDuration, ...)"),
     responses(
         (status = 204, description = "Recorded"),
         (status = 403, description = "Missing or invalid X-Twilio-Signature", body = shared::error::Problem),
-        (status = 422, description = "Missing or unknown CallStatus", body = shared::error::Problem),
+        (status = 422, description = "Missing or unknown CallStatus, malformed CallSid", body = shared::error::Problem),
     ))]
 pub async fn call_status(State(state): State<AppState>, form: TwilioForm) -> Result<StatusCode> {
-    let call_sid = form.require("CallSid")?;
-    let status = form.require("CallStatus")?;
-    if status_rank(status).is_none() {
-        return Err(Error::field("CallStatus", "is not a Twilio call status"));
-    }
-    let Some((tenant_id, call_id)) = state.store.call_by_sid(call_sid).await? else {
-        // Not ours (or not recorded yet): acknowledge so Twilio does not keep trying.
-        tracing::warn!("status callback for an unknown Call SID");
-        return Ok(StatusCode::NO_CONTENT);
-    };
+    let sid = callbacks::call_sid(&form)?;
+    let status: CallStatus = form
+        .require("CallStatus")?
+        .parse()
+        .map_err(|_| Error::field("CallStatus", "is not a Twilio call status"))?;
     let update = StatusUpdate {
-        status: status.to_string(),
+        status,
         duration_seconds: form.get("CallDuration").and_then(|d| d.parse().ok()),
-        recording_sid: form.get("RecordingSid").map(str::to_string),
     };
-    state
-        .store
-        .apply_call_status(&tenant_id, &call_id, &update)
-        .await?;
-    tracing::info!(call_id = %call_id, status = %update.status, "call status");
+    callbacks::deliver(&state, &form, &sid, Report::Status(update)).await?;
+    // A final callback of a recorded call also carries the recording.
+    if let Some(recording_sid) = form.get("RecordingSid") {
+        let recording = RecordingUpdate {
+            recording_sid: Sid::parse(recording_sid, "RE", "RecordingSid")?
+                .as_str()
+                .to_string(),
+            url: form.get("RecordingUrl").map(str::to_string),
+            duration_seconds: form.get("RecordingDuration").and_then(|d| d.parse().ok()),
+        };
+        callbacks::deliver(&state, &form, &sid, Report::Recording(recording)).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

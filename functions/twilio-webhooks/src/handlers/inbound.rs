@@ -1,10 +1,11 @@
 use axum::extract::State;
 use axum::response::Response;
 use shared::calling;
+use shared::domain::calls::CallStatus;
+use shared::domain::calls::Direction;
 use shared::domain::phone::E164;
-use shared::domain::scenarios::Direction;
 use shared::http::TwilioForm;
-use shared::store::calls::{CallRecord, status_rank};
+use shared::store::calls::CallRecord;
 use shared::twilio::twiml::say_and_hangup;
 use shared::{AppState, Result};
 
@@ -35,7 +36,7 @@ async fn inbound_scenario(state: &AppState, tenant_id: &str) -> Result<String> {
         (status = 403, description = "Missing or invalid X-Twilio-Signature", body = shared::error::Problem),
     ))]
 pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<Response> {
-    let call_sid = form.require("CallSid")?;
+    let call_sid = crate::callbacks::call_sid(&form)?;
     let from = form.get("From").unwrap_or("anonymous");
     let Some(to) = form.get("To").and_then(|to| E164::parse(to, "To").ok()) else {
         return Ok(twiml(say_and_hangup(NOT_IN_SERVICE)));
@@ -45,14 +46,14 @@ pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<
         return Ok(twiml(say_and_hangup(NOT_IN_SERVICE)));
     };
     let scenario = inbound_scenario(&state, &tenant_id).await?;
-    let mut call = CallRecord::new("inbound", from, to.as_str(), &scenario);
-    call.call_sid = Some(call_sid.to_string());
+    let mut call = CallRecord::new(Direction::Inbound, from, to.as_str(), &scenario);
+    call.call_sid = Some(call_sid.as_str().to_string());
     call.status = form
         .get("CallStatus")
-        .filter(|s| status_rank(s).is_some())
-        .unwrap_or("ringing")
-        .to_string();
-    // A repeated delivery of this webhook finds the call recorded the first time.
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(CallStatus::Ringing);
+    // A repeated delivery of this webhook finds the call recorded the first time; a status
+    // callback that came first (the caller hung up at once) is applied as the call is linked.
     let call = state.store.create_inbound_call(&tenant_id, &call).await?;
     tracing::info!(call_id = %call.call_id, "inbound call answered");
     Ok(twiml(calling::stream_twiml(

@@ -1,0 +1,269 @@
+//! Twilio's callbacks reach their call whenever they arrive: before the create request has
+//! answered (the simulator then plays the whole call out first), for inbound calls before the
+//! voice webhook, twenty calls at once; and our ids in the callback URLs are covered by the
+//! signature. Plus the account's calls-per-second pacing, read off the simulator's clock.
+
+use std::time::{Duration, Instant};
+
+use e2e_tests::client::{Session, email};
+use e2e_tests::twilio_sim::TwilioSim;
+use e2e_tests::{Client, Options, TestStack};
+use serde_json::{Value, json};
+use shared::calling::{self, Outbound};
+use shared::domain::phone::E164;
+use shared::twilio::signature;
+
+async fn record(c: &Client, s: &Session, call_id: &str) -> Value {
+    c.get(&format!("/calls/{call_id}"), Some(&s.access_token))
+        .await
+        .body
+}
+
+fn assert_completed_with_recording(call: &Value) {
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["duration_seconds"], 7, "{call}");
+    assert!(
+        call["recording_sid"]
+            .as_str()
+            .is_some_and(|sid| sid.starts_with("RE")),
+        "{call}"
+    );
+    assert_eq!(call["recording_duration_seconds"], 7, "{call}");
+    assert!(call["call_sid"].as_str().is_some(), "{call}");
+}
+
+/// Every callback reached the platform and was accepted.
+fn assert_all_callbacks_accepted(sim: &TwilioSim, sid: &str) {
+    let call = sim.call(sid).expect("call at the simulator");
+    assert!(call.done);
+    assert!(call.callbacks.len() >= 5, "{:?}", call.callbacks);
+    for callback in &call.callbacks {
+        assert_eq!(callback.response_status, 204, "{callback:?}");
+    }
+}
+
+#[tokio::test]
+async fn callbacks_that_beat_the_create_answer_complete_the_call() {
+    let sim = TwilioSim::start().await;
+    sim.callbacks_before_answers();
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let c = stack.client();
+    let s = c.register(&email("early")).await;
+
+    let placed = c
+        .get("/make-call/%2B14155550123/default", Some(&s.access_token))
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let sid = placed.body["call_sid"].as_str().unwrap().to_string();
+    let call_id = placed.body["call_id"].as_str().unwrap().to_string();
+    assert_all_callbacks_accepted(&sim, &sid);
+    let call = record(&c, &s, &call_id).await;
+    assert_completed_with_recording(&call);
+    assert_eq!(call["call_sid"], sid.as_str());
+    // The create answer's `queued` came last and did not move the call back.
+    assert_eq!(
+        c.get("/calls?status=completed", Some(&s.access_token))
+            .await
+            .body["calls"][0]["call_id"],
+        call_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_calls_with_early_callbacks_all_complete() {
+    let sim = TwilioSim::start().await;
+    sim.callbacks_before_answers();
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .env("TWILIO_CALLS_PER_SECOND", "50"),
+    )
+    .await;
+    let c = stack.client();
+    let s = c.register(&email("early20")).await;
+    let placed = futures_util::future::join_all((0..20).map(|i| {
+        let (c, token) = (&c, s.access_token.clone());
+        async move {
+            c.get(
+                &format!("/make-call/%2B141555501{i:02}/default"),
+                Some(&token),
+            )
+            .await
+        }
+    }))
+    .await;
+    for reply in &placed {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let sid = reply.body["call_sid"].as_str().unwrap();
+        assert_all_callbacks_accepted(&sim, sid);
+        let call = record(&c, &s, reply.body["call_id"].as_str().unwrap()).await;
+        assert_completed_with_recording(&call);
+    }
+    assert_eq!(sim.calls().len(), 20);
+}
+
+#[tokio::test]
+async fn an_inbound_call_whose_final_status_beats_its_webhook_ends_completed() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().twilio(&sim)).await;
+    let c = stack.client();
+    let s = c.register(&email("early-in")).await;
+    let number = "+13125550142";
+    let bought = c
+        .post(
+            "/twilio/provision-number",
+            Some(&s.access_token),
+            &json!({"phone_number": number}),
+        )
+        .await;
+    assert_eq!(bought.status, 201, "{}", bought.text);
+
+    sim.callbacks_before_answers();
+    let answered = sim.inbound_call("+14155559876", number).await;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert_all_callbacks_accepted_inbound(&sim, &answered.call_sid);
+    let calls = c.get("/calls", Some(&s.access_token)).await.body;
+    let call = &calls["calls"][0];
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["call_sid"], answered.call_sid.as_str());
+    assert_completed_with_recording(call);
+}
+
+/// An inbound call's callbacks: the number's final status and the TwiML's recording.
+fn assert_all_callbacks_accepted_inbound(sim: &TwilioSim, sid: &str) {
+    let call = sim.call(sid).expect("call at the simulator");
+    assert_eq!(call.callbacks.len(), 2, "{:?}", call.callbacks);
+    for callback in &call.callbacks {
+        assert_eq!(callback.response_status, 204, "{callback:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_ids_in_a_callback_url_are_covered_by_its_signature() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let c = stack.client();
+    let victim = c.register(&email("victim")).await;
+    let attacker = c.register(&email("attacker")).await;
+    let theirs = c
+        .get(
+            "/make-call/%2B14155550123/default",
+            Some(&victim.access_token),
+        )
+        .await;
+    let mine = c
+        .get(
+            "/make-call/%2B14155550124/default",
+            Some(&attacker.access_token),
+        )
+        .await;
+    let (their_call, my_sid) = (
+        theirs.body["call_id"].as_str().unwrap().to_string(),
+        mine.body["call_sid"].as_str().unwrap().to_string(),
+    );
+    sim.wait_for_call_done(&my_sid, Duration::from_secs(10))
+        .await;
+    let their_sid = theirs.body["call_sid"].as_str().unwrap();
+    sim.wait_for_call_done(their_sid, Duration::from_secs(10))
+        .await;
+    let before = record(&c, &victim, &their_call).await;
+
+    // A genuine callback of my call, replayed with the URL pointing at their call.
+    let genuine = sim.call(&my_sid).unwrap().callbacks[0].clone();
+    let signed = signature::sign(&sim.auth_token, &genuine.url, &genuine.params);
+    let victim_id = c.get("/users/me", Some(&victim.access_token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/twilio/call-status?tenant_id={victim_id}&call_id={their_call}");
+    let mut failed = genuine.params.clone();
+    for (k, v) in failed.iter_mut() {
+        if k == "CallStatus" {
+            *v = "failed".into();
+        }
+    }
+    let r = c
+        .send(
+            c.request(reqwest::Method::POST, &path)
+                .header("x-twilio-signature", signed)
+                .form(&failed),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(record(&c, &victim, &their_call).await, before);
+}
+
+/// Creates at least 1/CPS apart at Twilio, whichever instance makes them, including across
+/// a second boundary (a burst starting mid-second would have got two creates a few
+/// milliseconds apart with per-second counting).
+#[tokio::test]
+async fn creates_are_spaced_by_one_over_cps_across_instances() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .env("TWILIO_CALLS_PER_SECOND", "2"),
+    )
+    .await;
+    let c = stack.client();
+    let s = c.register(&email("cps")).await;
+    let tenant_id = c.get("/users/me", Some(&s.access_token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = stack.second_instance().await;
+    // Start the burst mid-second.
+    let into_second = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(Duration::from_millis(u64::from(
+        (1750 - into_second) % 1000,
+    )))
+    .await;
+
+    let started = Instant::now();
+    let http = futures_util::future::join_all((0..3).map(|i| {
+        let (c, token) = (&c, s.access_token.clone());
+        async move {
+            c.get(
+                &format!("/make-call/%2B1415555013{i}/default"),
+                Some(&token),
+            )
+            .await
+            .status
+        }
+    }));
+    let direct = futures_util::future::join_all((0..3).map(|i| {
+        let (other, tenant) = (&other, tenant_id.clone());
+        async move {
+            calling::place_outbound(
+                other,
+                &tenant,
+                Outbound {
+                    to: E164::parse(&format!("+1415555014{i}"), "to").unwrap(),
+                    scenario: "default".into(),
+                    scheduled: None,
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+    }));
+    let (http, direct) = tokio::join!(http, direct);
+    assert!(http.iter().all(|status| *status == 200), "{http:?}");
+    assert!(direct.iter().all(Result::is_ok), "{direct:?}");
+
+    let mut creates: Vec<Instant> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/Calls.json"))
+        .map(|r| r.received_at)
+        .collect();
+    assert_eq!(creates.len(), 6);
+    creates.sort();
+    // 500 ms apart at two per second; the platform may wake up to 20 ms late for its slot and
+    // the request takes a moment to arrive, so allow a little below.
+    for pair in creates.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(440), "creates {gap:?} apart");
+    }
+    assert!(started.elapsed() >= Duration::from_millis(2400));
+}
