@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::domain::calls::{CallStatus, Direction};
 use crate::domain::ids::{CallId, ScenarioId};
-use crate::domain::phone::{self, E164};
+use crate::domain::phone::{self, E164, NumberStatus};
 use crate::domain::scenarios;
 use crate::error::{Error, FieldError, Result};
 use crate::state::AppState;
@@ -102,7 +102,7 @@ pub async fn caller_id(state: &AppState, tenant_id: &str) -> Result<String> {
         .numbers(tenant_id)
         .await?
         .into_iter()
-        .find(|n| n.status == "active" && n.voice)
+        .find(|n| n.status == NumberStatus::Active && n.voice)
         .map(|n| n.phone_number)
         .ok_or_else(|| {
             Error::bad_request("No phone number available. Please provision a phone number first.")

@@ -90,6 +90,8 @@ pub struct RateLimits {
     pub calls: RateLimit,
     /// Scheduling calls, per user.
     pub schedule: RateLimit,
+    /// Buying and releasing phone numbers (each its own budget), per user.
+    pub numbers: RateLimit,
 }
 
 #[derive(Clone)]
@@ -134,6 +136,9 @@ pub struct Telephony {
     /// Unset means telephony is not configured: its endpoints answer 503.
     pub twilio: Option<TwilioCredentials>,
     pub api_base_url: String,
+    /// Each HTTP attempt to Twilio; well under every function's timeout (a test checks the
+    /// worst case of each function's Twilio requests against template.yaml).
+    pub twilio_timeout: Duration,
     /// The platform's own number: the caller ID in development mode.
     pub system_number: Option<String>,
     /// Public base URL of this API (what Twilio calls back and signs), no trailing slash.
@@ -167,10 +172,33 @@ pub struct TwilioCredentials {
 #[derive(Clone, Debug)]
 pub struct SchedulerSettings {
     pub group: String,
-    /// The role Scheduler assumes to invoke the target.
+    /// What schedules invoke; `None` outside development mode when not configured (only the
+    /// schedules functions need it, and they refuse to start without it).
+    pub target: Option<SchedulerTarget>,
+}
+
+/// The target every call schedule gets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchedulerTarget {
+    /// The role Scheduler assumes to invoke the runner and write to the dead-letter queue.
     pub role_arn: String,
     /// The scheduled-call runner function.
-    pub target_arn: String,
+    pub runner_arn: String,
+    /// The SQS queue that keeps events Scheduler could not deliver after its retries.
+    pub dead_letter_arn: String,
+}
+
+impl SchedulerSettings {
+    /// The schedule target, or why scheduling is unavailable.
+    pub fn target(&self) -> Result<&SchedulerTarget> {
+        self.target.as_ref().ok_or_else(|| {
+            Error::Config(
+                "SCHEDULER_ROLE_ARN, SCHEDULED_CALL_TARGET_ARN and SCHEDULER_DEAD_LETTER_ARN \
+                 are required to schedule calls"
+                    .into(),
+            )
+        })
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -281,9 +309,12 @@ impl Config {
                 schedule: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_SCHEDULE_PER_MINUTE")?.unwrap_or(10),
                 ),
+                numbers: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_NUMBERS_PER_MINUTE")?.unwrap_or(5),
+                ),
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
-            telephony: telephony(source, &jwt_secret)?,
+            telephony: telephony(source, &jwt_secret, development_mode)?,
             openai: OpenAi {
                 api_key: source.get("OPENAI_API_KEY"),
                 realtime_url: source
@@ -320,7 +351,7 @@ impl Config {
     }
 }
 
-fn telephony(source: &dyn Source, jwt_secret: &str) -> Result<Telephony> {
+fn telephony(source: &dyn Source, jwt_secret: &str, development_mode: bool) -> Result<Telephony> {
     let twilio = match (
         source.get("TWILIO_ACCOUNT_SID"),
         source.get("TWILIO_AUTH_TOKEN"),
@@ -366,15 +397,31 @@ fn telephony(source: &dyn Source, jwt_secret: &str) -> Result<Telephony> {
         api_base_url: source
             .get("TWILIO_API_BASE_URL")
             .unwrap_or_else(|| "https://api.twilio.com".into()),
+        twilio_timeout: match parse_u32(source, "TWILIO_TIMEOUT_SECONDS")?.unwrap_or(5) {
+            secs @ 1..=20 => Duration::from_secs(u64::from(secs)),
+            _ => {
+                return Err(Error::Config(
+                    "TWILIO_TIMEOUT_SECONDS must be between 1 and 20".into(),
+                ));
+            }
+        },
         system_number: source.get("TWILIO_PHONE_NUMBER"),
-        public_url: source
-            .get("PUBLIC_URL")
-            .unwrap_or_else(|| "http://localhost:5050".into())
-            .trim_end_matches('/')
-            .to_string(),
-        bridge_url: source
-            .get("BRIDGE_WS_URL")
-            .unwrap_or_else(|| "ws://localhost:8080/twilio".into()),
+        public_url: endpoint(
+            source,
+            "PUBLIC_URL",
+            &["https", "http"],
+            "http://localhost:5050",
+            development_mode,
+        )?
+        .trim_end_matches('/')
+        .to_string(),
+        bridge_url: endpoint(
+            source,
+            "BRIDGE_WS_URL",
+            &["wss", "ws"],
+            "ws://localhost:8080/twilio",
+            development_mode,
+        )?,
         stream_token_secret,
         stream_token_ttl: Duration::from_secs(u64::from(
             parse_u32(source, "STREAM_TOKEN_TTL_SECONDS")?.unwrap_or(600),
@@ -397,14 +444,135 @@ fn telephony(source: &dyn Source, jwt_secret: &str) -> Result<Telephony> {
             group: source
                 .get("SCHEDULER_GROUP")
                 .unwrap_or_else(|| "ai-phone-agents".into()),
-            role_arn: source
-                .get("SCHEDULER_ROLE_ARN")
-                .unwrap_or_else(|| "arn:aws:iam::123456789012:role/local-scheduler".into()),
-            target_arn: source.get("SCHEDULED_CALL_TARGET_ARN").unwrap_or_else(|| {
-                "arn:aws:lambda:us-east-1:123456789012:function:scheduled-call-runner".into()
-            }),
+            target: scheduler_target(source, development_mode)?,
         },
     })
+}
+
+/// Where local runs point schedules: moto's default account, which accepts anything.
+const LOCAL_SCHEDULER_TARGET: [&str; 3] = [
+    "arn:aws:iam::123456789012:role/local-scheduler",
+    "arn:aws:lambda:us-east-1:123456789012:function:scheduled-call-runner",
+    "arn:aws:sqs:us-east-1:123456789012:scheduled-calls-dead-letter",
+];
+
+/// AWS's documentation account, which the local defaults use: never a real deployment's.
+const PLACEHOLDER_ACCOUNT: &str = "123456789012";
+
+fn scheduler_target(
+    source: &dyn Source,
+    development_mode: bool,
+) -> Result<Option<SchedulerTarget>> {
+    let keys = [
+        ("SCHEDULER_ROLE_ARN", "iam"),
+        ("SCHEDULED_CALL_TARGET_ARN", "lambda"),
+        ("SCHEDULER_DEAD_LETTER_ARN", "sqs"),
+    ];
+    let values: Vec<Option<String>> = keys.iter().map(|(key, _)| source.get(key)).collect();
+    if values.iter().all(Option::is_none) {
+        return Ok(development_mode.then(|| SchedulerTarget {
+            role_arn: LOCAL_SCHEDULER_TARGET[0].into(),
+            runner_arn: LOCAL_SCHEDULER_TARGET[1].into(),
+            dead_letter_arn: LOCAL_SCHEDULER_TARGET[2].into(),
+        }));
+    }
+    let mut arns = Vec::new();
+    for ((key, service), value) in keys.iter().zip(values) {
+        let value = value.ok_or_else(|| {
+            Error::Config(format!(
+                "{key} must be set together with the other scheduler ARNs"
+            ))
+        })?;
+        arns.push(check_arn(key, &value, service, development_mode)?);
+    }
+    let [role_arn, runner_arn, dead_letter_arn] = <[String; 3]>::try_from(arns)
+        .map_err(|_| Error::Config("three scheduler ARNs expected".into()))?;
+    Ok(Some(SchedulerTarget {
+        role_arn,
+        runner_arn,
+        dead_letter_arn,
+    }))
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<resource>`, with a real account outside
+/// development mode.
+fn check_arn(key: &str, value: &str, service: &str, development_mode: bool) -> Result<String> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == service
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && !parts[5].is_empty();
+    if !well_formed {
+        return Err(Error::Config(format!(
+            "{key} must be the ARN of an AWS {service} resource"
+        )));
+    }
+    if !development_mode && parts[4] == PLACEHOLDER_ACCOUNT {
+        return Err(Error::Config(format!(
+            "{key} names the placeholder account {PLACEHOLDER_ACCOUNT}: set the deployed ARN"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+/// A URL the platform gives Twilio (its callbacks, the media stream): required outside
+/// development mode, where it must name a public host, never a placeholder or this machine.
+fn endpoint(
+    source: &dyn Source,
+    key: &str,
+    schemes: &[&str],
+    local_default: &str,
+    development_mode: bool,
+) -> Result<String> {
+    let value = match source.get(key) {
+        Some(value) => value,
+        None if development_mode => return Ok(local_default.to_string()),
+        None => {
+            return Err(Error::Config(format!(
+                "{key} is required outside development mode"
+            )));
+        }
+    };
+    let invalid = |why: &str| Error::Config(format!("{key} {why}: {value:?}"));
+    let url = reqwest::Url::parse(&value).map_err(|_| invalid("must be an absolute URL"))?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(invalid(&format!("must use {}", schemes.join(" or "))));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query string or fragment"));
+    }
+    if !development_mode && url.host().is_none_or(is_local_or_placeholder) {
+        return Err(invalid(
+            "must be the public address Twilio reaches, not this machine or a placeholder",
+        ));
+    }
+    Ok(value)
+}
+
+/// Hosts Twilio can never reach (loopback, unspecified, `localhost`) and the reserved
+/// placeholder names (`example.com`, `*.example`, `*.invalid`).
+fn is_local_or_placeholder(host: url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => ip.is_loopback() || ip.is_unspecified(),
+        url::Host::Ipv6(ip) => ip.is_loopback() || ip.is_unspecified(),
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            let under = |suffix: &str| name == suffix || name.ends_with(&format!(".{suffix}"));
+            [
+                "localhost",
+                "example",
+                "invalid",
+                "example.com",
+                "example.net",
+                "example.org",
+            ]
+            .iter()
+            .any(|suffix| under(suffix))
+        }
+    }
 }
 
 fn aws_settings(source: &dyn Source) -> AwsSettings {
@@ -539,6 +707,109 @@ mod tests {
         .unwrap();
         assert!(c.jwt_secret.len() >= 32);
         assert!(!format!("{c:?}").contains(&c.jwt_secret));
+    }
+
+    fn production(overrides: &[(&str, Option<&str>)]) -> Result<Config> {
+        let key = "k".repeat(32);
+        let mut values = source(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &key),
+            ("CAPTCHA_SECRET", "c"),
+            ("PUBLIC_URL", "https://api.phone-agents.io"),
+            ("BRIDGE_WS_URL", "wss://bridge.phone-agents.io/twilio"),
+        ]);
+        for (k, v) in overrides {
+            match v {
+                Some(v) => values.insert(k.to_string(), v.to_string()),
+                None => values.remove(*k),
+            };
+        }
+        Config::from_source(&values)
+    }
+
+    #[test]
+    fn production_refuses_missing_local_or_placeholder_endpoints() {
+        let ok = production(&[]).unwrap();
+        assert_eq!(ok.telephony.public_url, "https://api.phone-agents.io");
+        for (key, value) in [
+            ("PUBLIC_URL", None),
+            ("PUBLIC_URL", Some("http://localhost:5050")),
+            ("PUBLIC_URL", Some("http://127.0.0.1:5050")),
+            ("PUBLIC_URL", Some("http://[::1]:5050")),
+            ("PUBLIC_URL", Some("http://0.0.0.0")),
+            ("PUBLIC_URL", Some("https://api.example.com")),
+            ("PUBLIC_URL", Some("ftp://api.phone-agents.io")),
+            ("PUBLIC_URL", Some("api.phone-agents.io")),
+            ("BRIDGE_WS_URL", None),
+            ("BRIDGE_WS_URL", Some("ws://localhost:8080/twilio")),
+            ("BRIDGE_WS_URL", Some("wss://bridge.example.com/twilio")),
+            ("BRIDGE_WS_URL", Some("wss://bridge.app.localhost/twilio")),
+            (
+                "BRIDGE_WS_URL",
+                Some("wss://bridge.phone-agents.io/twilio?call=1"),
+            ),
+            (
+                "BRIDGE_WS_URL",
+                Some("https://bridge.phone-agents.io/twilio"),
+            ),
+        ] {
+            let err = production(&[(key, value)]).err();
+            assert!(
+                err.as_ref().is_some_and(|e| e.to_string().contains(key)),
+                "{key}={value:?}: {err:?}"
+            );
+        }
+        // Development mode keeps its local defaults.
+        let dev = Config::from_source(&source(&[
+            ("TABLE_NAME", "t"),
+            ("DEVELOPMENT_MODE", "true"),
+            ("CAPTCHA_DISABLED", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(dev.telephony.public_url, "http://localhost:5050");
+        assert!(dev.telephony.scheduler.target().is_ok());
+    }
+
+    #[test]
+    fn scheduler_arns_are_all_or_nothing_and_never_placeholders() {
+        let role = "arn:aws:iam::210987654321:role/scheduler";
+        let runner = "arn:aws:lambda:eu-west-1:210987654321:function:runner";
+        let dlq = "arn:aws:sqs:eu-west-1:210987654321:scheduled-calls-dlq";
+        let all = [
+            ("SCHEDULER_ROLE_ARN", Some(role)),
+            ("SCHEDULED_CALL_TARGET_ARN", Some(runner)),
+            ("SCHEDULER_DEAD_LETTER_ARN", Some(dlq)),
+        ];
+        let target = production(&all).unwrap().telephony.scheduler.target;
+        assert_eq!(target.unwrap().dead_letter_arn, dlq);
+        // None set: the functions that schedule calls refuse to start (see `target`).
+        assert!(
+            production(&[])
+                .unwrap()
+                .telephony
+                .scheduler
+                .target()
+                .is_err()
+        );
+        for broken in [
+            ("SCHEDULER_DEAD_LETTER_ARN", None),
+            (
+                "SCHEDULER_ROLE_ARN",
+                Some("arn:aws:iam::123456789012:role/local-scheduler"),
+            ),
+            ("SCHEDULED_CALL_TARGET_ARN", Some("scheduled-call-runner")),
+            ("SCHEDULED_CALL_TARGET_ARN", Some(role)),
+        ] {
+            let mut values = all.to_vec();
+            values.retain(|(k, _)| *k != broken.0);
+            values.push(broken);
+            let err = production(&values).err();
+            assert!(
+                err.as_ref()
+                    .is_some_and(|e| e.to_string().contains(broken.0)),
+                "{broken:?}: {err:?}"
+            );
+        }
     }
 
     #[test]

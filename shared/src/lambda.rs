@@ -21,7 +21,14 @@ pub async fn cold_start() -> Result<AppState, Error> {
 
 /// Runs `router` on Lambda.
 pub async fn run(router: OpenApiRouter<AppState>) -> Result<(), lambda_http::Error> {
-    let state = cold_start().await?;
+    serve(cold_start().await?, router).await
+}
+
+/// Serves `router` on Lambda with an already-built state.
+pub async fn serve(
+    state: AppState,
+    router: OpenApiRouter<AppState>,
+) -> Result<(), lambda_http::Error> {
     let config = state.config.clone();
     let (router, _) = router.split_for_parts();
     let app = crate::http::finish(router.with_state(state), &config);

@@ -28,7 +28,12 @@ impl AppState {
         let telephony = &config.telephony;
         Self {
             twilio: telephony.twilio.as_ref().map(|t| {
-                crate::twilio::Client::new(&telephony.api_base_url, &t.account_sid, &t.auth_token)
+                crate::twilio::Client::new(
+                    &telephony.api_base_url,
+                    &t.account_sid,
+                    &t.auth_token,
+                    telephony.twilio_timeout,
+                )
             }),
             stream_tokens: StreamTokens::new(
                 &telephony.stream_token_secret,

@@ -531,7 +531,12 @@ const NUMBER_SID: &str = "PN89abcdef0123456789abcdef01234567";
 const CALL_SID: &str = "CAfedcba9876543210fedcba9876543210";
 
 fn client() -> Client {
-    Client::new("https://api.twilio.com", ACCOUNT_SID, "token")
+    Client::new(
+        "https://api.twilio.com",
+        ACCOUNT_SID,
+        "token",
+        std::time::Duration::from_secs(5),
+    )
 }
 
 fn new_call(recording_status_callback: Option<&str>) -> NewCall {
@@ -635,6 +640,15 @@ fn buy_number_request_matches_spec() {
         "Scenario line 1",
     );
     assert_eq!(req.method, Method::POST);
+    assert_valid(&req);
+}
+
+#[test]
+fn find_number_request_matches_spec() {
+    let req = client().find_number_request("+14155550123");
+    assert_eq!(req.method, Method::GET);
+    assert!(req.idempotent);
+    assert_eq!(req.query[0], ("PhoneNumber".into(), "+14155550123".into()));
     assert_valid(&req);
 }
 
@@ -814,7 +828,13 @@ fn rejects_undeclared_method() {
 
 #[test]
 fn rejects_path_parameter_breaking_pattern() {
-    let req = Client::new("https://api.twilio.com", "AC123", "token").balance_request();
+    let req = Client::new(
+        "https://api.twilio.com",
+        "AC123",
+        "token",
+        std::time::Duration::from_secs(5),
+    )
+    .balance_request();
     assert_rejected_naming(&req, "AccountSid");
 
     // A number SID where a call SID belongs.

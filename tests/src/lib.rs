@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use shared::AppState;
 use shared::config::Config;
 use shared::telemetry::{self, Capture, Format};
@@ -31,6 +32,10 @@ pub const SYSTEM_NUMBER: &str = "+14155550000";
 pub const VALID_CAPTCHA: &str = "valid-captcha-token";
 /// The CAPTCHA secret the stacks are configured with.
 pub const CAPTCHA_SECRET: &str = "captcha-server-secret-for-tests";
+/// The host name of every stack's public URL (what Twilio calls back and signs). Production
+/// configuration refuses loopback addresses there, as Twilio could never reach them; the
+/// simulators resolve this name to 127.0.0.1, as public DNS would resolve a real one.
+pub const PUBLIC_HOST: &str = "api.test";
 
 /// The process-wide moto server: `MOTO_URL` if set (CI may start one), else one started here
 /// that exits with this process.
@@ -88,7 +93,10 @@ impl Options {
 
 /// A running local stack.
 pub struct TestStack {
+    /// Where the tests reach the stack (loopback).
     pub base_url: String,
+    /// `PUBLIC_URL`: the same server under [`PUBLIC_HOST`], as Twilio reaches it and signs.
+    pub public_url: String,
     pub logs: Capture,
     pub jwt_secret: String,
     pub table: String,
@@ -135,7 +143,7 @@ impl TestStack {
                 let started = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
                     Ok(listener) => {
                         let addr = listener.local_addr().expect("addr");
-                        let public_url = format!("http://{addr}");
+                        let public_url = format!("http://{PUBLIC_HOST}:{}", addr.port());
                         boot(&moto, &thread_table, &thread_secret, &public_url, &options)
                             .await
                             .map(|(state, env)| (listener, state, addr, env))
@@ -165,6 +173,7 @@ impl TestStack {
             .unwrap_or_else(|e| panic!("stack failed to start: {e}"));
         TestStack {
             base_url: format!("http://{addr}"),
+            public_url: format!("http://{PUBLIC_HOST}:{}", addr.port()),
             logs,
             jwt_secret,
             table,
@@ -190,6 +199,49 @@ impl TestStack {
     /// Writes an item straight into this stack's table: how a test stands in for features that
     /// write state another context reads (a provisioned number, a placed call).
     pub async fn put_item(&self, pk: String, sk: String, attributes: &[(&str, &str)]) {
+        let mut put = self
+            .dynamodb()
+            .await
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", AttributeValue::S(pk))
+            .item("SK", AttributeValue::S(sk));
+        for (name, value) in attributes {
+            put = put.item(*name, AttributeValue::S(value.to_string()));
+        }
+        put.send().await.expect("put item");
+    }
+
+    /// Sets string attributes of an existing item: how a test puts state where only a crash
+    /// would leave it (a claim made minutes ago by a runner that died).
+    pub async fn set_attributes(&self, pk: String, sk: String, attributes: &[(&str, &str)]) {
+        let mut update = self
+            .dynamodb()
+            .await
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk))
+            .key("SK", AttributeValue::S(sk))
+            .condition_expression("attribute_exists(PK)");
+        let mut sets = Vec::new();
+        for (i, (name, value)) in attributes.iter().enumerate() {
+            sets.push(format!("#a{i} = :v{i}"));
+            update = update
+                .expression_attribute_names(format!("#a{i}"), *name)
+                .expression_attribute_values(
+                    format!(":v{i}"),
+                    AttributeValue::S(value.to_string()),
+                );
+        }
+        update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .expect("update item");
+    }
+
+    /// A DynamoDB client on the stack's local AWS.
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         let settings: HashMap<String, String> = [
             ("AWS_ENDPOINT_URL", moto_url()),
             ("AWS_REGION", "us-east-1"),
@@ -198,18 +250,7 @@ impl TestStack {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let sdk = shared::config::sdk_config(&Config::aws_settings(&settings)).await;
-        let mut put = aws_sdk_dynamodb::Client::new(&sdk)
-            .put_item()
-            .table_name(&self.table)
-            .item("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
-            .item("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk));
-        for (name, value) in attributes {
-            put = put.item(
-                *name,
-                aws_sdk_dynamodb::types::AttributeValue::S(value.to_string()),
-            );
-        }
-        put.send().await.expect("put item");
+        aws_sdk_dynamodb::Client::new(&sdk)
     }
 
     /// Stops the server and waits for it, so every log line has been written.
@@ -249,6 +290,19 @@ async fn boot(
         ("BRIDGE_WS_URL", "wss://bridge.test/twilio"),
         ("FRONTEND_URL", "http://app.example.test"),
         ("CAPTCHA_VERIFY_URL", &captcha_url),
+        // A deployment's schedule target (moto accepts any ARN); not the placeholder account.
+        (
+            "SCHEDULER_ROLE_ARN",
+            "arn:aws:iam::000000000000:role/test-scheduler",
+        ),
+        (
+            "SCHEDULED_CALL_TARGET_ARN",
+            "arn:aws:lambda:us-east-1:000000000000:function:test-runner",
+        ),
+        (
+            "SCHEDULER_DEAD_LETTER_ARN",
+            "arn:aws:sqs:us-east-1:000000000000:test-scheduler-dead-letter",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -260,6 +314,7 @@ async fn boot(
             "RATE_LIMIT_SCENARIO_CREATE_PER_MINUTE",
             "RATE_LIMIT_CALLS_PER_MINUTE",
             "RATE_LIMIT_SCHEDULE_PER_MINUTE",
+            "RATE_LIMIT_NUMBERS_PER_MINUTE",
         ] {
             env.insert(key.into(), "1000".into());
         }
@@ -292,7 +347,7 @@ pub async fn in_process_app(options: Options) -> axum::Router {
         moto_url(),
         &unique("table"),
         &shared::auth::random_token(48),
-        "http://127.0.0.1:9",
+        &format!("http://{PUBLIC_HOST}:9"),
         &options,
     )
     .await

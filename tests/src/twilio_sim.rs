@@ -151,6 +151,9 @@ impl TwilioSim {
             created: Utc::now(),
             http: reqwest::Client::builder()
                 .timeout(WEBHOOK_TIMEOUT)
+                // The stacks' public host name, as public DNS would resolve a real API's (the
+                // port comes from the URL).
+                .resolve(crate::PUBLIC_HOST, ([127, 0, 0, 1], 0).into())
                 .build()
                 .expect("webhook HTTP client"),
             state: Mutex::new(SimState::default()),
@@ -211,6 +214,12 @@ impl TwilioSim {
     /// message (once).
     pub fn fail_next_call(&self, status: u16, code: i64, message: &str) {
         self.inner.state().next_call_failure = Some(ApiError::new(status, code, message));
+    }
+
+    /// The next number purchase succeeds at "Twilio", but its answer is lost: a 500 comes back
+    /// instead of the 201 (the platform cannot tell whether it bought the number).
+    pub fn lose_next_buy_answer(&self) {
+        self.inner.state().lose_next_buy_answer = true;
     }
 
     /// How the calls created from now on end.
@@ -406,6 +415,7 @@ struct SimState {
     caller: Option<CallScript>,
     /// Every callback of a call goes out before the request that created it is answered.
     early_callbacks: bool,
+    lose_next_buy_answer: bool,
     media_reports: Vec<(String, CallReport)>,
 }
 
@@ -923,6 +933,9 @@ impl Inner {
                 ));
             }
             state.numbers.push(owned);
+            if std::mem::take(&mut state.lose_next_buy_answer) {
+                return Err(ApiError::new(500, 20500, "Internal Server Error"));
+            }
         }
         reply(StatusCode::CREATED, resource)
     }

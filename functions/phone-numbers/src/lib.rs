@@ -2,6 +2,7 @@
 //! inbound webhook, list, the primary number, release, and the scenario inbound calls use.
 
 mod handlers;
+pub mod purchase;
 mod view;
 
 use shared::AppState;

@@ -1,6 +1,7 @@
 //! The phone-number shapes clients see (camelCase, as the reference frontend reads them).
 
 use serde::Serialize;
+use shared::domain::phone::NumberStatus;
 use shared::store::numbers::PhoneNumber;
 use utoipa::ToSchema;
 
@@ -19,8 +20,8 @@ pub struct NumberView {
     pub capabilities: CapabilitiesView,
     pub date_created: String,
     pub is_active: bool,
-    /// `provisioning` while a purchase is in flight, then `active`.
-    pub status: String,
+    /// `provisioning` while a purchase is in flight (or being reconciled), then `active`.
+    pub status: NumberStatus,
 }
 
 impl From<PhoneNumber> for NumberView {
@@ -33,7 +34,7 @@ impl From<PhoneNumber> for NumberView {
                 sms: n.sms,
             },
             date_created: n.created_at,
-            is_active: n.status == "active",
+            is_active: n.status == NumberStatus::Active,
             status: n.status,
             phone_number: n.phone_number,
         }

@@ -1,4 +1,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(schedules::router()).await
+    let state = shared::lambda::cold_start().await?;
+    schedules::check_configuration(&state.config)?;
+    shared::lambda::serve(state, schedules::router()).await
 }

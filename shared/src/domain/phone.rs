@@ -70,6 +70,37 @@ impl std::fmt::Display for E164 {
     }
 }
 
+/// Where a tenant's number is in its life on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberStatus {
+    /// Reserved for a purchase that is in flight (or was interrupted: see reconciliation).
+    Provisioning,
+    /// Bought, wired to the inbound webhook, usable.
+    Active,
+}
+
+impl NumberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberStatus::Provisioning => "provisioning",
+            NumberStatus::Active => "active",
+        }
+    }
+}
+
+impl std::str::FromStr for NumberStatus {
+    type Err = crate::domain::calls::UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "provisioning" => Ok(NumberStatus::Provisioning),
+            "active" => Ok(NumberStatus::Active),
+            _ => Err(crate::domain::calls::UnknownStatus(s.to_string())),
+        }
+    }
+}
+
 /// Why a destination is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {

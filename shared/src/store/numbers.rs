@@ -9,6 +9,7 @@ use super::{
     Count, Item, ItemExt, SetClauses, Store, cancellation_codes, failed_condition, keys,
     now_rfc3339, s,
 };
+use crate::domain::phone::NumberStatus;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,8 +17,7 @@ pub struct PhoneNumber {
     pub phone_number: String,
     pub twilio_sid: Option<String>,
     pub friendly_name: Option<String>,
-    /// `provisioning` while the purchase is in flight, then `active`.
-    pub status: String,
+    pub status: NumberStatus,
     pub voice: bool,
     pub sms: bool,
     pub created_at: String,
@@ -32,7 +32,10 @@ fn from_item(item: &Item) -> Result<PhoneNumber> {
         phone_number: item.str("phone_number")?,
         twilio_sid: item.opt_str("twilio_sid"),
         friendly_name: item.opt_str("friendly_name"),
-        status: item.str("status")?,
+        status: item
+            .str("status")?
+            .parse()
+            .map_err(|_| Error::internal("phone number with an unknown status"))?,
         voice: item.flag("voice"),
         sms: item.flag("sms"),
         created_at: item.str("created_at")?,
@@ -59,7 +62,7 @@ impl Store {
             .item(keys::SK, s(keys::number(number)))
             .item("entity", s("phone_number"))
             .item("phone_number", s(number))
-            .item("status", s("provisioning"))
+            .item("status", s(NumberStatus::Provisioning.as_str()))
             .item("voice", AttributeValue::Bool(true))
             .item("sms", AttributeValue::Bool(false))
             .item("created_at", s(now_rfc3339()))
@@ -98,7 +101,7 @@ impl Store {
         sms: bool,
     ) -> Result<PhoneNumber> {
         let update = SetClauses::default()
-            .set("#status", s("active"))
+            .set("#status", s(NumberStatus::Active.as_str()))
             .set("twilio_sid", s(twilio_sid))
             .set("voice", AttributeValue::Bool(voice))
             .set("sms", AttributeValue::Bool(sms))

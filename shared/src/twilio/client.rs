@@ -88,6 +88,11 @@ pub struct IncomingNumber {
     pub capabilities: Option<Capabilities>,
 }
 
+#[derive(Deserialize)]
+struct IncomingNumbers {
+    incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Account {
     pub sid: String,
@@ -128,7 +133,13 @@ pub struct Client {
     base_url: String,
     account_sid: String,
     auth_token: String,
+    timeout: Duration,
 }
+
+/// Attempts of an idempotent request (one for any other).
+pub const IDEMPOTENT_ATTEMPTS: u32 = 3;
+/// The pause before the first retry; it doubles each time, plus up to a quarter of jitter.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,9 +158,11 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl Client {
-    pub fn new(base_url: &str, account_sid: &str, auth_token: &str) -> Self {
+    /// `timeout` bounds each HTTP attempt; [`Client::worst_case`] is what a whole request can
+    /// take, which every function's timeout must leave room for.
+    pub fn new(base_url: &str, account_sid: &str, auth_token: &str, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(timeout)
             .build()
             .unwrap_or_default();
         Self {
@@ -157,7 +170,27 @@ impl Client {
             base_url: base_url.trim_end_matches('/').to_string(),
             account_sid: account_sid.to_string(),
             auth_token: auth_token.to_string(),
+            timeout,
         }
+    }
+
+    /// The longest one request can take with its retries (`idempotent`) or without.
+    pub fn worst_case(timeout: Duration, idempotent: bool) -> Duration {
+        if !idempotent {
+            return timeout;
+        }
+        let mut total = timeout * IDEMPOTENT_ATTEMPTS;
+        let mut backoff = FIRST_BACKOFF;
+        for _ in 1..IDEMPOTENT_ATTEMPTS {
+            total += backoff + backoff / 4;
+            backoff *= 2;
+        }
+        total
+    }
+
+    /// The per-attempt timeout this client was built with.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn account_sid(&self) -> &str {
@@ -213,6 +246,18 @@ impl Client {
             // Buying twice would buy... nothing (the number is gone), but it is not safe to
             // assume: no blind retries.
             idempotent: false,
+        }
+    }
+
+    /// The account's number `phone_number`, if it owns it (how an interrupted purchase is
+    /// reconciled).
+    pub fn find_number_request(&self, phone_number: &str) -> Request {
+        Request {
+            method: Method::GET,
+            path: self.account_path("/IncomingPhoneNumbers.json"),
+            query: pairs(&[("PhoneNumber", phone_number), ("PageSize", "20")]),
+            form: Vec::new(),
+            idempotent: true,
         }
     }
 
@@ -314,6 +359,18 @@ impl Client {
             .await
     }
 
+    /// The number if the account owns it (exact match on the E.164 number).
+    pub async fn find_number(
+        &self,
+        phone_number: &str,
+    ) -> Result<Option<IncomingNumber>, TwilioError> {
+        let page: IncomingNumbers = self.send(&self.find_number_request(phone_number)).await?;
+        Ok(page
+            .incoming_phone_numbers
+            .into_iter()
+            .find(|n| n.phone_number == phone_number))
+    }
+
     /// Releases a number; one Twilio no longer knows counts as released.
     pub async fn release_number(&self, number_sid: &str) -> Result<(), TwilioError> {
         match self
@@ -355,8 +412,12 @@ impl Client {
     }
 
     async fn send_raw(&self, request: &Request) -> Result<Vec<u8>, TwilioError> {
-        let attempts = if request.idempotent { 3 } else { 1 };
-        let mut delay = Duration::from_millis(200);
+        let attempts = if request.idempotent {
+            IDEMPOTENT_ATTEMPTS
+        } else {
+            1
+        };
+        let mut delay = FIRST_BACKOFF;
         let mut last = TwilioError::transport("not sent");
         for attempt in 1..=attempts {
             match self.once(request).await {
@@ -452,7 +513,10 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        (Client::new(&url, "AC1", "token"), seen)
+        (
+            Client::new(&url, "AC1", "token", Duration::from_secs(5)),
+            seen,
+        )
     }
 
     fn call() -> NewCall {
@@ -488,6 +552,14 @@ mod tests {
         );
         assert_eq!((err.status, err.code), (503, Some(20500)));
         assert_eq!(err.message, "Internal error");
+    }
+
+    #[test]
+    fn the_worst_case_counts_every_attempt_and_pause() {
+        let t = Duration::from_secs(5);
+        assert_eq!(Client::worst_case(t, false), t);
+        // 3 attempts, pauses of 200 and 400 ms, each with up to a quarter of jitter.
+        assert_eq!(Client::worst_case(t, true), Duration::from_millis(15_750));
     }
 
     #[tokio::test]

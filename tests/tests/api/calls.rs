@@ -66,11 +66,14 @@ async fn an_outbound_call_is_placed_recorded_and_tracked_to_completion() {
     let ours = format!("tenant_id={tenant_id}&call_id={call_id}");
     assert_eq!(
         get("StatusCallback"),
-        [format!("{}/twilio/call-status?{ours}", stack.base_url)]
+        [format!("{}/twilio/call-status?{ours}", stack.public_url)]
     );
     assert_eq!(
         get("RecordingStatusCallback"),
-        [format!("{}/twilio/recording-status?{ours}", stack.base_url)]
+        [format!(
+            "{}/twilio/recording-status?{ours}",
+            stack.public_url
+        )]
     );
     assert_eq!(
         get("StatusCallbackEvent"),

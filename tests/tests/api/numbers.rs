@@ -49,12 +49,12 @@ async fn provision_then_an_inbound_call_reaches_the_owners_scenario() {
         .unwrap();
     assert_eq!(
         sim_number.voice_url.as_deref(),
-        Some(format!("{}/twilio/voice/inbound", stack.base_url).as_str())
+        Some(format!("{}/twilio/voice/inbound", stack.public_url).as_str())
     );
     assert_eq!(sim_number.voice_method.as_deref(), Some("POST"));
     assert_eq!(
         sim_number.status_callback.as_deref(),
-        Some(format!("{}/twilio/call-status", stack.base_url).as_str())
+        Some(format!("{}/twilio/call-status", stack.public_url).as_str())
     );
     assert_eq!(
         c.get("/onboarding/check-step/phone_setup", t).await.body["completed"],
@@ -324,5 +324,145 @@ async fn telephony_endpoints_answer_503_when_twilio_is_not_configured() {
     assert_eq!(
         c.get("/twilio/account", t).await.body["telephonyConfigured"],
         false
+    );
+}
+
+#[tokio::test]
+async fn a_purchase_whose_answer_was_lost_is_completed_by_reconciliation() {
+    let sim = TwilioSim::start().await;
+    let stack = stack_with(&sim, Options::default()).await;
+    let c = stack.client();
+    let s = c.register(&email("lost")).await;
+    let t = Some(s.access_token.as_str());
+    sim.lose_next_buy_answer();
+    let bought = c
+        .post(
+            "/twilio/provision-number",
+            t,
+            &json!({"phone_number": "+13125550160"}),
+        )
+        .await;
+    assert_eq!(bought.status, 201, "{}", bought.text);
+    let at_twilio = sim.numbers();
+    assert_eq!(at_twilio.len(), 1);
+    assert_eq!(bought.body["sid"], at_twilio[0].sid.as_str());
+    let listed = c.get("/twilio/user-numbers", t).await.body;
+    assert_eq!(listed[0]["status"], "active", "{listed}");
+    assert_eq!(listed[0]["sid"], at_twilio[0].sid.as_str());
+}
+
+/// What a provision function that stopped between buying and activating leaves: a
+/// `provisioning` reservation with no SID, and a number the Twilio account owns.
+async fn interrupted_purchase(stack: &TestStack, tenant_id: &str, number: &str, bought: bool) {
+    let state = stack.second_instance().await;
+    state
+        .store
+        .reserve_number(tenant_id, number, 3)
+        .await
+        .unwrap();
+    if bought {
+        state
+            .twilio
+            .as_ref()
+            .unwrap()
+            .buy_number(number, "https://x.test/voice", "https://x.test/status", "x")
+            .await
+            .unwrap();
+    }
+}
+
+/// Ages a reservation past the longest a purchase can take.
+async fn make_stale(stack: &TestStack, tenant_id: &str, number: &str) {
+    let long_ago = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    stack
+        .set_attributes(
+            shared::store::keys::tenant(tenant_id),
+            shared::store::keys::number(number),
+            &[("created_at", &long_ago)],
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn interrupted_purchases_are_reconciled_against_twilio() {
+    let sim = TwilioSim::start().await;
+    let stack = stack_with(&sim, Options::default()).await;
+    let c = stack.client();
+    let s = c.register(&email("crash")).await;
+    let t = Some(s.access_token.as_str());
+    let tenant = c.get("/users/me", t).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owned = |n: &str| sim.numbers().iter().any(|x| x.phone_number == n);
+
+    // Bought, never activated: release finds it at Twilio by number and releases it there.
+    interrupted_purchase(&stack, &tenant, "+13125550171", true).await;
+    let early = c
+        .json(
+            Method::DELETE,
+            "/twilio/release-number/%2B13125550171",
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        early.status, 409,
+        "a purchase that may still be running: {}",
+        early.text
+    );
+    make_stale(&stack, &tenant, "+13125550171").await;
+    let released = c
+        .json(
+            Method::DELETE,
+            "/twilio/release-number/%2B13125550171",
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(released.status, 200, "{}", released.text);
+    assert!(!owned("+13125550171"), "released at Twilio too");
+
+    // Bought, never activated: listing completes it.
+    interrupted_purchase(&stack, &tenant, "+13125550172", true).await;
+    make_stale(&stack, &tenant, "+13125550172").await;
+    // Reserved, never bought: listing gives the reservation back.
+    interrupted_purchase(&stack, &tenant, "+13125550173", false).await;
+    make_stale(&stack, &tenant, "+13125550173").await;
+    let listed = c.get("/twilio/user-numbers", t).await.body;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["phoneNumber"], "+13125550172");
+    assert_eq!(listed[0]["status"], "active");
+    assert!(listed[0]["sid"].as_str().unwrap().starts_with("PN"));
+    // The number given back can be bought again, by anyone.
+    let other = c.register(&email("crash-other")).await;
+    let bought = c
+        .post(
+            "/twilio/provision-number",
+            Some(&other.access_token),
+            &json!({"phone_number": "+13125550173"}),
+        )
+        .await;
+    assert_eq!(bought.status, 201, "{}", bought.text);
+
+    // Buying again the number of one's own interrupted purchase completes it.
+    interrupted_purchase(&stack, &tenant, "+13125550174", true).await;
+    make_stale(&stack, &tenant, "+13125550174").await;
+    let again = c
+        .post(
+            "/twilio/provision-number",
+            t,
+            &json!({"phone_number": "+13125550174"}),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(
+        sim.numbers()
+            .iter()
+            .filter(|n| n.phone_number == "+13125550174")
+            .count(),
+        1,
+        "bought once"
     );
 }

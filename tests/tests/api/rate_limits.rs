@@ -114,3 +114,49 @@ async fn scenario_creation_is_limited_per_user() {
         2
     );
 }
+
+#[tokio::test]
+async fn buying_and_releasing_numbers_are_limited_per_user() {
+    let sim = e2e_tests::twilio_sim::TwilioSim::start().await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .twilio(&sim)
+            .env("RATE_LIMIT_NUMBERS_PER_MINUTE", "2"),
+    )
+    .await;
+    let c = stack.client();
+    let a = c.register(&email("rln")).await;
+    let t = Some(a.access_token.as_str());
+    let mut bought = Vec::new();
+    for i in 0..3 {
+        bought.push(
+            c.post(
+                "/twilio/provision-number",
+                t,
+                &json!({"phone_number": format!("+1312555018{i}")}),
+            )
+            .await
+            .status,
+        );
+    }
+    assert_eq!(bought, [201, 201, 429]);
+    assert_eq!(
+        sim.numbers().len(),
+        2,
+        "the refused purchase never reached Twilio"
+    );
+    let mut released = Vec::new();
+    for i in 0..3 {
+        released.push(
+            c.json(
+                reqwest::Method::DELETE,
+                &format!("/twilio/release-number/%2B1312555018{i}"),
+                t,
+                &json!({}),
+            )
+            .await
+            .status,
+        );
+    }
+    assert_eq!(released, [200, 200, 429]);
+}

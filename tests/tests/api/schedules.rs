@@ -1,15 +1,19 @@
 //! Scheduled calls through EventBridge Scheduler (moto) and the local scheduler loop: the
-//! schedule's shape, firing once, cancel, a repeated event placing one call, validation and
-//! isolation.
+//! schedule's shape, firing once, cancel, a repeated event placing one call, a runner that
+//! died after claiming (taken over, never dialling twice), validation and isolation.
 
 use std::time::Duration;
 
 use e2e_tests::client::email;
 use e2e_tests::twilio_sim::TwilioSim;
-use e2e_tests::{Options, TestStack};
+use e2e_tests::{Options, SYSTEM_NUMBER, TestStack};
 use reqwest::Method;
 use schedules::runner::{self, RunOutcome, ScheduledCallEvent};
 use serde_json::json;
+use shared::domain::calls::{CallStatus, Direction, ScheduleStatus};
+use shared::domain::ids::CallId;
+use shared::store::calls::CallRecord;
+use shared::store::keys;
 
 fn in_seconds(secs: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339()
@@ -80,7 +84,22 @@ async fn a_scheduled_call_fires_once_and_a_canceled_one_never() {
         "DELETE"
     );
     let target = schedule.target().unwrap();
-    assert_eq!(target.arn(), state.config.telephony.scheduler.target_arn);
+    let configured = state.config.telephony.scheduler.target().unwrap();
+    assert_eq!(target.arn(), configured.runner_arn);
+    // Scheduler retries a failed delivery for a bounded time, then dead-letters it.
+    let retry = target.retry_policy().expect("retry policy");
+    assert_eq!(
+        retry.maximum_retry_attempts(),
+        Some(schedules::DELIVERY_RETRIES)
+    );
+    assert_eq!(
+        retry.maximum_event_age_in_seconds(),
+        Some(schedules::MAX_DELIVERY_DELAY_SECS)
+    );
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some(configured.dead_letter_arn.as_str())
+    );
     let input: ScheduledCallEvent = serde_json::from_str(target.input().unwrap()).unwrap();
     assert_eq!(input.schedule_id, fired_id);
 
@@ -276,4 +295,207 @@ async fn scheduling_validates_and_isolates() {
         c.get(&format!("/scheduled-calls/{id}"), t).await.body["status"],
         "pending"
     );
+}
+
+/// A scheduled call and its tenant, created through the API, far in the future (the test
+/// drives the runner itself).
+async fn scheduled(stack: &TestStack, prefix: &str) -> (String, String) {
+    let c = stack.client();
+    let s = c.register(&email(prefix)).await;
+    let created = c
+        .post("/schedule-call", Some(&s.access_token), &json!({"phone_number": "+14155550123", "scenario": "default", "scheduled_time": in_seconds(3600)}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let tenant_id = c.get("/users/me", Some(&s.access_token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (
+        tenant_id,
+        created.body["schedule_id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Leaves the scheduled call as a runner that claimed it `age` ago (for `call_id`) and then
+/// died would have.
+async fn died_after_claiming(
+    stack: &TestStack,
+    tenant_id: &str,
+    schedule_id: &str,
+    call_id: &str,
+    age: chrono::Duration,
+) {
+    let claimed_at = (chrono::Utc::now() - age).to_rfc3339();
+    stack
+        .set_attributes(
+            keys::tenant(tenant_id),
+            keys::schedule(schedule_id),
+            &[
+                ("status", "dialing"),
+                ("claimed_at", &claimed_at),
+                ("call_id", call_id),
+            ],
+        )
+        .await;
+}
+
+fn event(tenant_id: &str, schedule_id: &str) -> ScheduledCallEvent {
+    ScheduledCallEvent {
+        tenant_id: tenant_id.into(),
+        schedule_id: schedule_id.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_runner_is_taken_over_once() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let state = stack.second_instance().await;
+
+    // Died before writing the call record: the call is placed now, under the claimed id.
+    let (tenant, schedule) = scheduled(&stack, "dead1").await;
+    let call_id = CallId::generate().into_string();
+    died_after_claiming(
+        &stack,
+        &tenant,
+        &schedule,
+        &call_id,
+        chrono::Duration::minutes(5),
+    )
+    .await;
+    let ev = event(&tenant, &schedule);
+    assert_eq!(
+        runner::run(&state, &ev).await.unwrap(),
+        RunOutcome::Placed {
+            call_id: call_id.clone()
+        }
+    );
+    assert_eq!(runner::run(&state, &ev).await.unwrap(), RunOutcome::Skipped);
+    assert_eq!(sim.calls().len(), 1);
+
+    // A claim that is not stale yet belongs to a runner that may still be working.
+    let (tenant, schedule) = scheduled(&stack, "dead2").await;
+    let fresh = CallId::generate().into_string();
+    died_after_claiming(
+        &stack,
+        &tenant,
+        &schedule,
+        &fresh,
+        chrono::Duration::seconds(5),
+    )
+    .await;
+    let outcome = runner::run(&state, &event(&tenant, &schedule))
+        .await
+        .unwrap();
+    assert_eq!(outcome, RunOutcome::InProgress);
+    assert!(outcome.retry_later());
+    assert_eq!(sim.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let state = stack.second_instance().await;
+    let (tenant, schedule) = scheduled(&stack, "dead3").await;
+    // The runner wrote the call record and sent the create request, then died: nobody knows
+    // whether the phone rang.
+    let call = CallRecord::new(
+        Direction::Outbound,
+        SYSTEM_NUMBER,
+        "+14155550123",
+        "default",
+    );
+    state.store.create_call(&tenant, &call).await.unwrap();
+    state
+        .store
+        .mark_dialing(&tenant, &call.call_id)
+        .await
+        .unwrap();
+    died_after_claiming(
+        &stack,
+        &tenant,
+        &schedule,
+        &call.call_id,
+        chrono::Duration::minutes(5),
+    )
+    .await;
+    let outcome = runner::run(&state, &event(&tenant, &schedule))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RunOutcome::Failed {
+            reason: runner::UNKNOWN_OUTCOME.into()
+        }
+    );
+    assert!(sim.calls().is_empty(), "never dialled a second time");
+    let record = state.store.call(&tenant, &call.call_id).await.unwrap();
+    assert_eq!(record.status, CallStatus::Failed);
+    assert_eq!(record.error.as_deref(), Some(runner::UNKNOWN_OUTCOME));
+    let schedule = state.store.schedule(&tenant, &schedule).await.unwrap();
+    assert_eq!(schedule.status, ScheduleStatus::Failed);
+
+    // The runner wrote the record but died before asking Twilio: that record is closed and
+    // the call placed under a new id.
+    let (tenant, schedule) = scheduled(&stack, "dead4").await;
+    let unsent = CallRecord::new(
+        Direction::Outbound,
+        SYSTEM_NUMBER,
+        "+14155550123",
+        "default",
+    );
+    state.store.create_call(&tenant, &unsent).await.unwrap();
+    died_after_claiming(
+        &stack,
+        &tenant,
+        &schedule,
+        &unsent.call_id,
+        chrono::Duration::minutes(5),
+    )
+    .await;
+    let RunOutcome::Placed { call_id } = runner::run(&state, &event(&tenant, &schedule))
+        .await
+        .unwrap()
+    else {
+        panic!("the unsent call is placed");
+    };
+    assert_ne!(call_id, unsent.call_id);
+    assert_eq!(sim.calls().len(), 1);
+    let closed = state.store.call(&tenant, &unsent.call_id).await.unwrap();
+    assert_eq!(closed.status, CallStatus::Failed);
+
+    // Twilio accepted it (its SID is stored) but the runner died before recording the
+    // outcome: it is recorded as placed, without a second call.
+    let (tenant, schedule) = scheduled(&stack, "dead5").await;
+    let accepted = CallRecord::new(
+        Direction::Outbound,
+        SYSTEM_NUMBER,
+        "+14155550123",
+        "default",
+    );
+    state.store.create_call(&tenant, &accepted).await.unwrap();
+    let sid = format!("CA{}", "5".repeat(32));
+    state
+        .store
+        .link_call_sid(&tenant, &accepted.call_id, &sid)
+        .await
+        .unwrap();
+    died_after_claiming(
+        &stack,
+        &tenant,
+        &schedule,
+        &accepted.call_id,
+        chrono::Duration::minutes(5),
+    )
+    .await;
+    assert_eq!(
+        runner::run(&state, &event(&tenant, &schedule))
+            .await
+            .unwrap(),
+        RunOutcome::Placed {
+            call_id: accepted.call_id.clone()
+        }
+    );
+    assert_eq!(sim.calls().len(), 1);
 }

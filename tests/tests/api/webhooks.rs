@@ -45,7 +45,7 @@ async fn forged_unsigned_and_altered_webhooks_change_nothing() {
     let before = c.get(&format!("/calls/{call_id}"), t).await.body;
     assert_eq!(before["status"], "completed");
 
-    let status_url = format!("{}/twilio/call-status", stack.base_url);
+    let status_url = format!("{}/twilio/call-status", stack.public_url);
     let genuine = pairs(&[
         ("AccountSid", &sim.account_sid),
         ("CallSid", &sid),
@@ -147,7 +147,7 @@ async fn repeated_deliveries_are_idempotent() {
 
     // Twilio delivers every callback again, exactly as signed the first time.
     for delivered in &call.callbacks {
-        let path = delivered.url.strip_prefix(&stack.base_url).unwrap();
+        let path = delivered.url.strip_prefix(&stack.public_url).unwrap();
         let sig = signature::sign(&sim.auth_token, &delivered.url, &delivered.params);
         let r = post_webhook(&c, path, &delivered.params, Some(&sig)).await;
         assert_eq!(r.status, 204, "{path}: {}", r.text);
@@ -169,7 +169,7 @@ async fn repeated_deliveries_are_idempotent() {
         &json!({"phone_number": "+14155550150"}),
     )
     .await;
-    let url = format!("{}/twilio/voice/inbound", stack.base_url);
+    let url = format!("{}/twilio/voice/inbound", stack.public_url);
     let form = pairs(&[
         ("CallSid", "CA22222222222222222222222222222222"),
         ("From", "+14155559999"),
@@ -191,7 +191,7 @@ async fn calls_to_unknown_numbers_get_polite_twiml() {
     let sim = TwilioSim::start().await;
     let stack = TestStack::start_with(Options::default().twilio(&sim)).await;
     let c = stack.client();
-    let url = format!("{}/twilio/voice/inbound", stack.base_url);
+    let url = format!("{}/twilio/voice/inbound", stack.public_url);
     let form = pairs(&[
         ("CallSid", "CA33333333333333333333333333333333"),
         ("From", "+14155559999"),

@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::State;
+use shared::domain::phone::NumberStatus;
 use shared::http::AuthUser;
 use shared::{AppState, Error, Result};
 
@@ -19,7 +20,7 @@ pub async fn primary(State(state): State<AppState>, user: AuthUser) -> Result<Js
         .numbers(&user.tenant_id)
         .await?
         .into_iter()
-        .find(|n| n.status == "active")
+        .find(|n| n.status == NumberStatus::Active)
         .map(|n| Json(n.into()))
         .ok_or_else(|| {
             Error::NotFound(

@@ -1,6 +1,4 @@
-use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
-};
+use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,8 +12,8 @@ use shared::{AppState, Error, FieldError, Result};
 use utoipa::ToSchema;
 
 use crate::runner::ScheduledCallEvent;
-use crate::schedule_name;
 use crate::view::ScheduleView;
+use crate::{schedule_name, schedule_target};
 
 /// How far ahead a call may be scheduled.
 const MAX_DAYS_AHEAD: i64 = 365;
@@ -135,6 +133,10 @@ pub async fn create(
     let call = ScheduledCall::new(valid.to.as_str(), &valid.scenario, &scheduled_time);
     state.store.create_schedule(&user.tenant_id, &call).await?;
     let settings = &state.config.telephony.scheduler;
+    let target = settings.target().map_err(|e| {
+        tracing::error!(error = %e, "scheduling is not configured");
+        Error::Unavailable("Scheduling calls is not configured on this deployment".into())
+    })?;
     let input = serde_json::to_string(&ScheduledCallEvent {
         tenant_id: user.tenant_id.clone(),
         schedule_id: call.schedule_id.clone(),
@@ -154,14 +156,7 @@ pub async fn create(
                 .map_err(Error::internal)?,
         )
         .action_after_completion(ActionAfterCompletion::Delete)
-        .target(
-            Target::builder()
-                .arn(&settings.target_arn)
-                .role_arn(&settings.role_arn)
-                .input(input)
-                .build()
-                .map_err(Error::internal)?,
-        )
+        .target(schedule_target(target, input)?)
         .send()
         .await;
     if let Err(e) = created {
