@@ -19,4 +19,4 @@ pub mod server;
 pub mod tools;
 pub mod twilio;
 
-pub use server::{Bridge, Settings};
+pub use server::{Bridge, STREAM_PATH, Settings};

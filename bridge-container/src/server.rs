@@ -25,6 +25,10 @@ use tokio::sync::watch;
 use crate::metrics::METRICS;
 use crate::tools::Registry;
 
+/// Where Twilio opens Media Streams (the path of `BRIDGE_WS_URL`). Only this path and
+/// `/health` are routed to the bridge from the internet (template.yaml's listener rule).
+pub const STREAM_PATH: &str = "/twilio";
+
 /// Tunables of the relay, from the environment.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -104,7 +108,7 @@ impl Bridge {
             .route("/health", get(|| async { "ok" }))
             .route("/ready", get(ready))
             .route("/metrics", get(|| async { METRICS.render() }))
-            .route("/twilio", get(twilio_stream))
+            .route(STREAM_PATH, get(twilio_stream))
             .with_state(self.clone())
     }
 

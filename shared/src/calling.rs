@@ -32,7 +32,8 @@ pub const RECORDING_WEBHOOK: &str = "/twilio/recording-status";
 pub const MAX_PACING_WAIT: Duration = Duration::from_secs(5);
 
 /// Pauses between attempts to store a new call's SID (then the call is ended).
-const SID_WRITE_BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(400)];
+pub const SID_WRITE_BACKOFF: [Duration; 2] =
+    [Duration::from_millis(100), Duration::from_millis(400)];
 
 pub fn twilio(state: &AppState) -> Result<&twilio::Client> {
     state

@@ -4,6 +4,7 @@
 //! Each stack runs on a thread of its own with a single-threaded runtime, so the thread-local
 //! tracing subscriber sees exactly that stack's log lines: the log-hygiene test reads them.
 
+pub mod aws_faults;
 pub mod bridge_rig;
 pub mod captcha_fake;
 pub mod client;

@@ -66,6 +66,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .env("AWS_ACCESS_KEY_ID", "test")
                 .env("AWS_SECRET_ACCESS_KEY", "test")
                 .env("TABLE_NAME", "bench")
+                // What a deployment sets (production start-up refuses to run without them).
+                .env("PUBLIC_URL", "https://api.bench.test")
+                .env("BRIDGE_WS_URL", "wss://bridge.bench.test/twilio")
+                .env(
+                    "SCHEDULER_ROLE_ARN",
+                    "arn:aws:iam::000000000000:role/bench-scheduler",
+                )
+                .env(
+                    "SCHEDULED_CALL_TARGET_ARN",
+                    "arn:aws:lambda:us-east-1:000000000000:function:bench-runner",
+                )
+                .env(
+                    "SCHEDULER_DEAD_LETTER_ARN",
+                    "arn:aws:sqs:us-east-1:000000000000:bench-dead-letter",
+                )
                 .env("APP_SECRET_ARN", &secret_arn)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())

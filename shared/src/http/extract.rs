@@ -11,8 +11,8 @@ use crate::auth::jwt;
 use crate::error::{Error, FieldError};
 use crate::state::AppState;
 
-/// The caller, from a verified access token. The tenant id in here is the only one handlers
-/// may use to scope a query.
+/// The caller, from a verified access token whose user still exists and is active. The tenant
+/// id in here is the only one handlers may use to scope a query.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: String,
@@ -39,6 +39,10 @@ impl FromRequestParts<AppState> for AuthUser {
             .filter(|t| !t.is_empty())
             .ok_or_else(jwt::invalid)?;
         let claims = state.keys.verify(token)?;
+        // A deactivated (or deleted) user's tokens stop working at once, everywhere.
+        if !state.store.is_active_user(&claims.tid).await? {
+            return Err(jwt::invalid());
+        }
         Ok(AuthUser {
             user_id: claims.sub,
             tenant_id: claims.tid,

@@ -110,6 +110,14 @@ impl Store {
             .expression_attribute_names("#revoked", "revoked")
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .build()?;
+        // A deactivated (or deleted) user gets no new tokens.
+        let user_active = ConditionCheck::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(&owner.tenant_id)))
+            .key(keys::SK, s(keys::USER))
+            .condition_expression("is_active = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()?;
         let (token, put) = self.token_put(&owner, &family_id, expires_at)?;
         let result = self
             .client()
@@ -121,6 +129,11 @@ impl Store {
                     .build(),
             )
             .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(user_active)
+                    .build(),
+            )
             .send()
             .await;
         match result {
@@ -133,6 +146,10 @@ impl Store {
                     Err(invalid())
                 }
                 Some(codes) if failed_condition(&codes, 1) => Err(invalid()),
+                Some(codes) if failed_condition(&codes, 3) => {
+                    self.revoke_family(&family_id).await?;
+                    Err(invalid())
+                }
                 _ => Err(e.into()),
             },
         }

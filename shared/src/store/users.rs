@@ -120,6 +120,22 @@ impl Store {
         }))
     }
 
+    /// Whether the tenant's user exists and is active: checked on every request an access
+    /// token makes, so deactivating a user takes effect at once, not when tokens expire.
+    pub async fn is_active_user(&self, tenant_id: &str) -> Result<bool> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::USER))
+            .projection_expression("is_active")
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.is_some_and(|item| item.flag("is_active")))
+    }
+
     /// Looks a user up by normalised e-mail through the marker (strongly consistent).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let Some(marker) = self.get(keys::email(email), keys::EMAIL).await? else {

@@ -1,10 +1,12 @@
 //! Twilio's callbacks reach their call whenever they arrive: before the create request has
 //! answered (the simulator then plays the whole call out first), for inbound calls before the
 //! voice webhook, twenty calls at once; and our ids in the callback URLs are covered by the
-//! signature. Plus the account's calls-per-second pacing, read off the simulator's clock.
+//! signature; a call whose SID cannot be stored is ended, not left ringing. Plus the account's
+//! calls-per-second pacing, read off the simulator's clock.
 
 use std::time::{Duration, Instant};
 
+use e2e_tests::aws_faults::AwsFaults;
 use e2e_tests::client::{Session, email};
 use e2e_tests::twilio_sim::TwilioSim;
 use e2e_tests::{Client, Options, TestStack};
@@ -266,4 +268,63 @@ async fn creates_are_spaced_by_one_over_cps_across_instances() {
         assert!(gap >= Duration::from_millis(440), "creates {gap:?} apart");
     }
     assert!(started.elapsed() >= Duration::from_millis(2400));
+}
+
+/// Twilio accepted the call but its SID cannot be stored: the write is retried, and if it
+/// keeps failing the call is ended at Twilio (never left ringing untracked) and the record
+/// says why.
+#[tokio::test]
+async fn a_call_whose_sid_cannot_be_stored_is_retried_then_ended() {
+    let sim = TwilioSim::start().await;
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .env("AWS_ENDPOINT_URL", &faults.url),
+    )
+    .await;
+    let c = stack.client();
+    let s = c.register(&email("sidfail")).await;
+    let t = Some(s.access_token.as_str());
+
+    // One failed write: retried, the call goes on.
+    faults.fail("TransactWriteItems", "CALLSID#", Some(1));
+    let placed = c.get("/make-call/%2B14155550151/default", t).await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let sid = placed.body["call_sid"].as_str().unwrap().to_string();
+    sim.wait_for_call_done(&sid, Duration::from_secs(20)).await;
+    let call_id = placed.body["call_id"].as_str().unwrap();
+    assert_eq!(record(&c, &s, call_id).await["status"], "completed");
+    assert!(!sim.call(&sid).unwrap().hung_up_by_api);
+    assert_eq!(faults.injected(), 1);
+
+    // Every write fails: the call is ended at Twilio and recorded as failed, with why.
+    faults.fail("TransactWriteItems", "CALLSID#", None);
+    let refused = c.get("/make-call/%2B14155550152/default", t).await;
+    assert_eq!(refused.status, 503, "{}", refused.text);
+    let ended = sim
+        .calls()
+        .into_iter()
+        .find(|call| call.to == "+14155550152")
+        .expect("Twilio accepted the call");
+    assert!(ended.hung_up_by_api, "the call was ended at Twilio");
+    let hang_up = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with(&format!("/Calls/{}.json", ended.sid)))
+        .expect("an update of the call");
+    assert_eq!(
+        hang_up.form,
+        [("Status".to_string(), "canceled".to_string())]
+    );
+    let history = c.get("/calls?limit=1", t).await.body;
+    let failed = &history["calls"][0];
+    assert_eq!(failed["to_number"], "+14155550152");
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not be recorded")),
+        "{failed}"
+    );
 }

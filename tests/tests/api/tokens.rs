@@ -1,12 +1,48 @@
 //! Access-token failures on a protected route: missing, expired, tampered, `alg: none`, wrong
-//! algorithm, wrong key, refresh token used as access token.
+//! algorithm, wrong key, refresh token used as access token, and a deactivated user's tokens.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e_tests::TestStack;
 use e2e_tests::client::email;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
+use shared::store::keys;
+
+/// Every route that takes an access token.
+pub const PROTECTED_ROUTES: [(&str, &str); 30] = [
+    ("GET", "/users/me"),
+    ("GET", "/scenarios"),
+    ("GET", "/scenarios/default"),
+    ("POST", "/realtime/custom-scenario"),
+    ("GET", "/custom-scenarios"),
+    ("GET", "/custom-scenarios/custom_x"),
+    ("PUT", "/custom-scenarios/custom_x"),
+    ("DELETE", "/custom-scenarios/custom_x"),
+    ("GET", "/onboarding/status"),
+    ("GET", "/onboarding/next-action"),
+    ("POST", "/onboarding/complete-step"),
+    ("POST", "/onboarding/initialize"),
+    ("GET", "/onboarding/check-step/calendar"),
+    ("GET", "/twilio/account"),
+    ("POST", "/twilio/search-numbers"),
+    ("POST", "/twilio/provision-number"),
+    ("GET", "/twilio/user-numbers"),
+    ("GET", "/twilio/user-primary-number"),
+    ("DELETE", "/twilio/release-number/%2B14155550100"),
+    ("GET", "/twilio/inbound-scenario"),
+    ("PUT", "/twilio/inbound-scenario"),
+    ("GET", "/make-call/%2B14155550100/default"),
+    ("GET", "/make-custom-call/%2B14155550100/custom_x"),
+    ("GET", "/calls"),
+    ("GET", "/calls/call_x"),
+    ("POST", "/calls/call_x/hangup"),
+    ("POST", "/schedule-call"),
+    ("GET", "/scheduled-calls"),
+    ("GET", "/scheduled-calls/x"),
+    ("DELETE", "/scheduled-calls/x"),
+];
 
 fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {
     let now = chrono::Utc::now().timestamp();
@@ -105,39 +141,7 @@ async fn every_protected_route_refuses_missing_expired_and_forged_tokens() {
         .to_string();
     let expired = sign(Algorithm::HS256, &stack.jwt_secret, &claims(&sub, -120));
     let forged = sign(Algorithm::HS256, &"f".repeat(40), &claims(&sub, 60));
-    let routes = [
-        ("GET", "/users/me"),
-        ("GET", "/scenarios"),
-        ("GET", "/scenarios/default"),
-        ("POST", "/realtime/custom-scenario"),
-        ("GET", "/custom-scenarios"),
-        ("GET", "/custom-scenarios/custom_x"),
-        ("PUT", "/custom-scenarios/custom_x"),
-        ("DELETE", "/custom-scenarios/custom_x"),
-        ("GET", "/onboarding/status"),
-        ("GET", "/onboarding/next-action"),
-        ("POST", "/onboarding/complete-step"),
-        ("POST", "/onboarding/initialize"),
-        ("GET", "/onboarding/check-step/calendar"),
-        ("GET", "/twilio/account"),
-        ("POST", "/twilio/search-numbers"),
-        ("POST", "/twilio/provision-number"),
-        ("GET", "/twilio/user-numbers"),
-        ("GET", "/twilio/user-primary-number"),
-        ("DELETE", "/twilio/release-number/%2B14155550100"),
-        ("GET", "/twilio/inbound-scenario"),
-        ("PUT", "/twilio/inbound-scenario"),
-        ("GET", "/make-call/%2B14155550100/default"),
-        ("GET", "/make-custom-call/%2B14155550100/custom_x"),
-        ("GET", "/calls"),
-        ("GET", "/calls/call_x"),
-        ("POST", "/calls/call_x/hangup"),
-        ("POST", "/schedule-call"),
-        ("GET", "/scheduled-calls"),
-        ("GET", "/scheduled-calls/x"),
-        ("DELETE", "/scheduled-calls/x"),
-    ];
-    for (method, path) in routes {
+    for (method, path) in PROTECTED_ROUTES {
         let method: reqwest::Method = method.parse().unwrap();
         for token in [None, Some(&expired), Some(&forged)] {
             let mut request = c
@@ -150,4 +154,89 @@ async fn every_protected_route_refuses_missing_expired_and_forged_tokens() {
             assert_eq!(r.status, 401, "{method} {path} with {token:?}: {}", r.text);
         }
     }
+}
+
+#[tokio::test]
+async fn a_deactivated_users_tokens_stop_working_everywhere() {
+    let stack = TestStack::start().await;
+    let c = stack.client();
+    let session = c.register(&email("gone")).await;
+    let t = Some(session.access_token.as_str());
+    let created = c
+        .post(
+            "/realtime/custom-scenario",
+            t,
+            &json!({"persona": "A persona that stays", "prompt": "A prompt that stays", "voice_type": "marin"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let tenant = c.get("/users/me", t).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let set_active = |active: bool| {
+        let (stack, tenant) = (&stack, tenant.clone());
+        async move {
+            stack
+                .dynamodb()
+                .await
+                .update_item()
+                .table_name(&stack.table)
+                .key("PK", AttributeValue::S(keys::tenant(&tenant)))
+                .key("SK", AttributeValue::S(keys::USER.into()))
+                .update_expression("SET is_active = :active")
+                .expression_attribute_values(":active", AttributeValue::Bool(active))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    set_active(false).await;
+    for (method, path) in PROTECTED_ROUTES {
+        let method: reqwest::Method = method.parse().unwrap();
+        let r = c
+            .send(
+                c.request(method.clone(), path)
+                    .bearer_auth(&session.access_token)
+                    .json(&json!({"persona": "Changed persona", "prompt": "Changed prompt", "voice_type": "marin", "step": "calendar"})),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{method} {path}: {}", r.text);
+    }
+    let own = format!(
+        "/custom-scenarios/{}",
+        created.body["scenario_id"].as_str().unwrap()
+    );
+    for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let r = c
+            .json(
+                method.clone(),
+                &own,
+                t,
+                &json!({"persona": "Changed persona", "prompt": "Changed prompt", "voice_type": "marin"}),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{method} {own}: {}", r.text);
+    }
+    let refreshed = c
+        .post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": session.refresh_token}),
+        )
+        .await;
+    assert_eq!(refreshed.status, 401, "{}", refreshed.text);
+    // Nothing was changed meanwhile, and the session stays revoked once reactivated.
+    set_active(true).await;
+    let scenarios = c.get("/custom-scenarios", t).await.body;
+    assert_eq!(scenarios.as_array().unwrap().len(), 1, "{scenarios}");
+    assert_eq!(scenarios[0]["persona"], "A persona that stays");
+    let again = c
+        .post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": session.refresh_token}),
+        )
+        .await;
+    assert_eq!(again.status, 401, "{}", again.text);
 }

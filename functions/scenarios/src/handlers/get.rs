@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
+use shared::domain::ids::ScenarioId;
 use shared::http::AuthUser;
 use shared::{AppState, Result};
 
@@ -13,12 +14,17 @@ use crate::view::CustomScenarioView;
         (status = 200, description = "The scenario", body = CustomScenarioView),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Custom scenario not found", body = shared::error::Problem),
+        (status = 422, description = "Not a custom scenario id", body = shared::error::Problem),
     ))]
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
     Path(scenario_id): Path<String>,
 ) -> Result<Json<CustomScenarioView>> {
-    let scenario = state.store.scenario(&user.tenant_id, &scenario_id).await?;
+    let scenario_id = ScenarioId::parse(&scenario_id, "scenario_id")?;
+    let scenario = state
+        .store
+        .scenario(&user.tenant_id, scenario_id.as_str())
+        .await?;
     Ok(Json(scenario.into()))
 }

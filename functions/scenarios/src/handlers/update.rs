@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
+use shared::domain::ids::ScenarioId;
 use shared::domain::scenarios::CustomScenarioInput;
 use shared::http::{AuthUser, JsonBody};
 use shared::{AppState, Error, Result};
@@ -23,7 +24,7 @@ pub struct Updated {
         (status = 200, description = "Updated", body = Updated),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Custom scenario not found", body = shared::error::Problem),
-        (status = 422, description = "Invalid fields", body = shared::error::Problem),
+        (status = 422, description = "Invalid fields, or not a custom scenario id", body = shared::error::Problem),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -31,10 +32,11 @@ pub async fn update(
     Path(scenario_id): Path<String>,
     JsonBody(body): JsonBody<CustomScenarioInput>,
 ) -> Result<Json<Updated>> {
+    let scenario_id = ScenarioId::parse(&scenario_id, "scenario_id")?;
     let fields = body.validate().map_err(Error::Validation)?;
     let scenario = state
         .store
-        .update_scenario(&user.tenant_id, &scenario_id, &fields)
+        .update_scenario(&user.tenant_id, scenario_id.as_str(), &fields)
         .await?;
     Ok(Json(Updated {
         message: "Custom scenario updated successfully",

@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
+use shared::domain::ids::ScheduleId;
 use shared::http::AuthUser;
 use shared::{AppState, Error, Result};
 
@@ -16,12 +17,14 @@ use crate::view::ScheduleView;
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Scheduled call not found", body = shared::error::Problem),
         (status = 409, description = "Already placed, failed or canceled", body = shared::error::Problem),
+        (status = 422, description = "Not a scheduled call id", body = shared::error::Problem),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
     user: AuthUser,
     Path(schedule_id): Path<String>,
 ) -> Result<Json<ScheduleView>> {
+    let schedule_id = ScheduleId::parse(&schedule_id, "schedule_id")?.into_string();
     let moved = state
         .store
         .cancel_schedule(&user.tenant_id, &schedule_id)

@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
+use shared::domain::ids::ScheduleId;
 use shared::http::AuthUser;
 use shared::{AppState, Result};
 
@@ -13,16 +14,18 @@ use crate::view::ScheduleView;
         (status = 200, description = "The scheduled call", body = ScheduleView),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 404, description = "Scheduled call not found", body = shared::error::Problem),
+        (status = 422, description = "Not a scheduled call id", body = shared::error::Problem),
     ))]
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
     Path(schedule_id): Path<String>,
 ) -> Result<Json<ScheduleView>> {
+    let schedule_id = ScheduleId::parse(&schedule_id, "schedule_id")?;
     Ok(Json(
         state
             .store
-            .schedule(&user.tenant_id, &schedule_id)
+            .schedule(&user.tenant_id, schedule_id.as_str())
             .await?
             .into(),
     ))

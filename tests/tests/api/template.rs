@@ -1,0 +1,212 @@
+//! template.yaml against the code: every function's timeout leaves room for its Twilio requests
+//! with their retries, the staleness thresholds of interrupted work outlast the functions that
+//! do it, scheduled-call events that cannot run end in a dead-letter queue, and only the media
+//! stream and the liveness check of the bridge are public.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_yaml::Value;
+use serde_yaml::value::TaggedValue;
+use shared::calling;
+use shared::twilio::Client;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).unwrap()
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    let r = &t["Resources"][name];
+    assert!(!r.is_null(), "template.yaml has no resource {name}");
+    r
+}
+
+/// A function's timeout, its own or the global one.
+fn timeout(t: &Value, function: &str) -> Duration {
+    let own = &resource(t, function)["Properties"]["Timeout"];
+    let secs = own
+        .as_u64()
+        .or_else(|| t["Globals"]["Function"]["Timeout"].as_u64())
+        .expect("a timeout");
+    Duration::from_secs(secs)
+}
+
+/// `!Tag value` as (tag, value).
+fn tagged(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => {
+            let TaggedValue { tag, value } = t.as_ref();
+            Some((tag.to_string(), value))
+        }
+        _ => None,
+    }
+}
+
+fn get_att(v: &Value) -> Option<&str> {
+    tagged(v).and_then(|(tag, value)| (tag == "!GetAtt").then(|| value.as_str()).flatten())
+}
+
+/// The per-try Twilio timeout the code uses by default.
+fn twilio_timeout() -> Duration {
+    let source: std::collections::HashMap<String, String> = [
+        ("TABLE_NAME", "t"),
+        ("DEVELOPMENT_MODE", "true"),
+        ("CAPTCHA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    shared::Config::from_source(&source)
+        .unwrap()
+        .telephony
+        .twilio_timeout
+}
+
+/// DynamoDB, the cold start and the rest of the work around the Twilio requests.
+const MARGIN: Duration = Duration::from_secs(3);
+
+#[test]
+fn twilio_requests_fit_inside_their_functions_timeouts() {
+    let t = template();
+    let try_timeout = twilio_timeout();
+    let retried = Client::worst_case(try_timeout, true);
+    let once = Client::worst_case(try_timeout, false);
+    // Placing a call: the pacing wait, the create (never retried), the SID write's retries,
+    // and ending the call at Twilio if that write still fails (cancel, then hang up).
+    let place = calling::MAX_PACING_WAIT
+        + once
+        + calling::SID_WRITE_BACKOFF.iter().sum::<Duration>()
+        + retried * 2;
+    for (function, worst) in [
+        // The account and its balance, side by side.
+        ("TwilioAccountFunction", retried),
+        ("SearchNumbersFunction", retried),
+        // The buy, then a look-up by number when its answer was lost.
+        ("ProvisionNumberFunction", once + retried),
+        // Interrupted purchases reconciled side by side.
+        ("ListNumbersFunction", retried),
+        // A look-up by number for a purchase that never stored its SID, then the release.
+        ("ReleaseNumberFunction", retried * 2),
+        ("MakeCallFunction", place),
+        ("MakeCustomCallFunction", place),
+        ("HangupCallFunction", retried * 2),
+        ("ScheduledCallRunnerFunction", place),
+    ] {
+        let limit = timeout(&t, function);
+        assert!(
+            worst + MARGIN <= limit,
+            "{function}: Twilio may take {worst:?} (tries of {try_timeout:?}), the function has {limit:?}"
+        );
+    }
+}
+
+#[test]
+fn interrupted_work_is_only_taken_over_once_its_function_has_surely_stopped() {
+    let t = template();
+    assert!(
+        timeout(&t, "ScheduledCallRunnerFunction") < schedules::runner::CLAIM_STALE_AFTER,
+        "a scheduled call's claim must outlive the runner that holds it"
+    );
+    assert!(
+        timeout(&t, "ProvisionNumberFunction") < phone_numbers::purchase::PURCHASE_STALE_AFTER,
+        "a reservation must outlive the purchase that holds it"
+    );
+}
+
+#[test]
+fn scheduled_call_events_that_cannot_run_are_dead_lettered() {
+    let t = template();
+    let queue = resource(&t, "ScheduledCallsDeadLetterQueue");
+    assert_eq!(queue["Type"], "AWS::SQS::Queue");
+    let dlq_arn = "ScheduledCallsDeadLetterQueue.Arn";
+
+    // Lambda's retries of a failed runner invocation, then the queue.
+    let runner = &resource(&t, "ScheduledCallRunnerFunction")["Properties"];
+    let invoke = &runner["EventInvokeConfig"];
+    assert!(invoke["MaximumRetryAttempts"].as_u64().unwrap() >= 1);
+    let on_failure = &invoke["DestinationConfig"]["OnFailure"];
+    assert_eq!(on_failure["Type"], "SQS");
+    assert_eq!(get_att(&on_failure["Destination"]), Some(dlq_arn));
+
+    // Scheduler's own dead-letter writes go through the role it assumes.
+    let role = serde_yaml::to_string(&resource(&t, "SchedulerInvokeRole")["Properties"]).unwrap();
+    assert!(
+        role.contains("sqs:SendMessage") && role.contains(dlq_arn),
+        "{role}"
+    );
+
+    // Every schedules function gets the target (retry policy and queue are set per schedule).
+    let mut schedules_functions = 0;
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        if r["Properties"]["CodeUri"] != "functions/schedules" {
+            continue;
+        }
+        schedules_functions += 1;
+        let vars = &r["Properties"]["Environment"]["Variables"];
+        for key in [
+            "SCHEDULER_ROLE_ARN",
+            "SCHEDULED_CALL_TARGET_ARN",
+            "SCHEDULER_DEAD_LETTER_ARN",
+        ] {
+            assert!(!vars[key].is_null(), "{name:?} lacks {key}");
+        }
+        assert_eq!(get_att(&vars["SCHEDULER_DEAD_LETTER_ARN"]), Some(dlq_arn));
+    }
+    assert_eq!(schedules_functions, 4);
+
+    let alarm = serde_yaml::to_string(&resource(&t, "ScheduledCallsDeadLetterAlarm")).unwrap();
+    assert!(
+        alarm.contains("ScheduledCallsDeadLetterQueue.QueueName"),
+        "{alarm}"
+    );
+}
+
+#[test]
+fn only_the_media_stream_and_liveness_reach_the_bridge() {
+    let t = template();
+    let listener = &resource(&t, "BridgeListener")["Properties"];
+    let default = &listener["DefaultActions"][0];
+    assert_eq!(default["Type"], "fixed-response");
+    assert_eq!(default["FixedResponseConfig"]["StatusCode"], "404");
+
+    let mut public = BTreeSet::new();
+    for (_, r) in t["Resources"].as_mapping().unwrap() {
+        if r["Type"] != "AWS::ElasticLoadBalancingV2::ListenerRule" {
+            continue;
+        }
+        for condition in r["Properties"]["Conditions"].as_sequence().unwrap() {
+            assert_eq!(condition["Field"], "path-pattern");
+            for path in condition["PathPatternConfig"]["Values"]
+                .as_sequence()
+                .unwrap()
+            {
+                public.insert(path.as_str().unwrap().to_string());
+            }
+        }
+    }
+    let expected: BTreeSet<String> = [bridge::STREAM_PATH, "/health"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(public, expected, "/ready and /metrics stay private");
+
+    // The bridge gets the URLs production start-up insists on, and no placeholder default.
+    let env = serde_yaml::to_string(
+        &resource(&t, "BridgeTaskDefinition")["Properties"]["ContainerDefinitions"][0]
+            ["Environment"],
+    )
+    .unwrap();
+    assert!(
+        env.contains("PUBLIC_URL") && env.contains("BRIDGE_WS_URL"),
+        "{env}"
+    );
+    let bridge_url = &t["Parameters"]["BridgeUrl"];
+    assert!(bridge_url["Default"].is_null(), "no placeholder bridge URL");
+    assert!(
+        bridge_url["AllowedPattern"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{}$", bridge::STREAM_PATH))
+    );
+}
