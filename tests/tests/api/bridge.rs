@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use bridge::Settings;
 use e2e_tests::Options;
-use e2e_tests::bridge_rig::BridgeRig;
+use e2e_tests::bridge_rig::{BridgeRig, PlacedCall};
 use e2e_tests::media_sim::{CallScript, ConnectError, Segment};
 use e2e_tests::realtime_sim::{Fault, FunctionCallScript, SimConfig};
+use shared::domain::calls::Direction;
+use shared::store::calls::CallRecord;
 
 fn script(segments: Vec<Segment>) -> CallScript {
     CallScript {
@@ -572,4 +574,52 @@ async fn a_tool_call_of_an_interrupted_response_never_runs() {
         "end_call never ran"
     );
     rig.assert_no_spec_violations();
+}
+
+/// Twilio can start the media stream before the create request has answered (and so before
+/// the platform stored the SID): the bridge links the SID itself instead of refusing the call.
+#[tokio::test]
+async fn a_stream_that_beats_the_stored_sid_is_admitted_and_links_it() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    let state = rig.stack.second_instance().await;
+    let tenant = rig
+        .stack
+        .client()
+        .get("/users/me", Some(&rig.session.access_token))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let record = CallRecord::new(
+        Direction::Outbound,
+        e2e_tests::SYSTEM_NUMBER,
+        "+14155550123",
+        "default",
+    );
+    state.store.create_call(&tenant, &record).await.unwrap();
+    let token = state
+        .stream_tokens
+        .issue(&tenant, &record.call_id, "default", Direction::Outbound)
+        .unwrap();
+    let call = PlacedCall {
+        call_id: record.call_id.clone(),
+        call_sid: format!("CA{}", "7".repeat(32)),
+        token,
+    };
+    let media = rig
+        .stream(
+            &call,
+            script(vec![Segment::Silence { ms: 300 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert_eq!(rig.openai.sessions().len(), 1, "the call went through");
+    let stored = state.store.call(&tenant, &call.call_id).await.unwrap();
+    assert_eq!(stored.call_sid.as_deref(), Some(call.call_sid.as_str()));
+    assert_eq!(
+        state.store.call_by_sid(&call.call_sid).await.unwrap(),
+        Some((tenant, call.call_id.clone()))
+    );
 }
