@@ -119,11 +119,7 @@ impl Store {
             .expression_attribute_values(":expires", n(expires_at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        written(result)
     }
 
     /// The transaction action that moves a per-tenant count on the user item: up by one only
@@ -286,6 +282,20 @@ where
     e.as_service_error()
         .and_then(|se| se.code())
         .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+/// Whether a conditional write was made: `false` when its condition did not hold, the error
+/// for any other failure.
+pub(crate) fn written<T, E, R>(result: std::result::Result<T, SdkError<E, R>>) -> Result<bool>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if conditional_failed(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(crate) fn failed_condition(codes: &[String], index: usize) -> bool {

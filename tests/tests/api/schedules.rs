@@ -392,14 +392,14 @@ async fn a_claim_left_by_a_dead_runner_is_taken_over_once() {
     assert_eq!(sim.calls().len(), 1);
 }
 
-#[tokio::test]
-async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
-    let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
-    let state = stack.second_instance().await;
-    let (tenant, schedule) = scheduled(&stack, "dead3").await;
-    // The runner wrote the call record and sent the create request, then died: nobody knows
-    // whether the phone rang.
+/// A scheduled call whose runner wrote its call record, then died: the record, left
+/// `initiating`, and the claim, minutes old. The caller adds what else the runner did.
+async fn died_with_a_record(
+    stack: &TestStack,
+    state: &shared::AppState,
+    prefix: &str,
+) -> (String, String, CallRecord) {
+    let (tenant, schedule) = scheduled(stack, prefix).await;
     let call = CallRecord::new(
         Direction::Outbound,
         SYSTEM_NUMBER,
@@ -407,19 +407,24 @@ async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
         "default",
     );
     state.store.create_call(&tenant, &call).await.unwrap();
+    let age = chrono::Duration::minutes(5);
+    died_after_claiming(stack, &tenant, &schedule, &call.call_id, age).await;
+    (tenant, schedule, call)
+}
+
+#[tokio::test]
+async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let state = stack.second_instance().await;
+
+    // It sent the create request, then died: nobody knows whether the phone rang.
+    let (tenant, schedule, call) = died_with_a_record(&stack, &state, "dead3").await;
     state
         .store
         .mark_dialing(&tenant, &call.call_id)
         .await
         .unwrap();
-    died_after_claiming(
-        &stack,
-        &tenant,
-        &schedule,
-        &call.call_id,
-        chrono::Duration::minutes(5),
-    )
-    .await;
     let outcome = runner::run(&state, &event(&tenant, &schedule))
         .await
         .unwrap();
@@ -436,24 +441,8 @@ async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
     let schedule = state.store.schedule(&tenant, &schedule).await.unwrap();
     assert_eq!(schedule.status, ScheduleStatus::Failed);
 
-    // The runner wrote the record but died before asking Twilio: that record is closed and
-    // the call placed under a new id.
-    let (tenant, schedule) = scheduled(&stack, "dead4").await;
-    let unsent = CallRecord::new(
-        Direction::Outbound,
-        SYSTEM_NUMBER,
-        "+14155550123",
-        "default",
-    );
-    state.store.create_call(&tenant, &unsent).await.unwrap();
-    died_after_claiming(
-        &stack,
-        &tenant,
-        &schedule,
-        &unsent.call_id,
-        chrono::Duration::minutes(5),
-    )
-    .await;
+    // It died before asking Twilio: that record is closed and the call placed under a new id.
+    let (tenant, schedule, unsent) = died_with_a_record(&stack, &state, "dead4").await;
     let RunOutcome::Placed { call_id } = runner::run(&state, &event(&tenant, &schedule))
         .await
         .unwrap()
@@ -467,28 +456,13 @@ async fn a_dead_runner_that_may_have_dialled_is_never_retried() {
 
     // Twilio accepted it (its SID is stored) but the runner died before recording the
     // outcome: it is recorded as placed, without a second call.
-    let (tenant, schedule) = scheduled(&stack, "dead5").await;
-    let accepted = CallRecord::new(
-        Direction::Outbound,
-        SYSTEM_NUMBER,
-        "+14155550123",
-        "default",
-    );
-    state.store.create_call(&tenant, &accepted).await.unwrap();
+    let (tenant, schedule, accepted) = died_with_a_record(&stack, &state, "dead5").await;
     let sid = format!("CA{}", "5".repeat(32));
     state
         .store
         .link_call_sid(&tenant, &accepted.call_id, &sid)
         .await
         .unwrap();
-    died_after_claiming(
-        &stack,
-        &tenant,
-        &schedule,
-        &accepted.call_id,
-        chrono::Duration::minutes(5),
-    )
-    .await;
     assert_eq!(
         runner::run(&state, &event(&tenant, &schedule))
             .await

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::store::{ItemExt, Store, conditional_failed, epoch_now, keys, n, s};
+use crate::store::{ItemExt, Store, epoch_now, keys, n, s, written};
 
 /// A placer that wakes this much after its slot began (a stalled instance) does not use it:
 /// the next slot's owner may already be sending, so it takes a later slot instead.
@@ -115,11 +115,7 @@ impl Store {
                 .expression_attribute_values(":seen", n(at)),
             None => request.condition_expression("attribute_not_exists(next_at_ms)"),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        written(request.send().await)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::domain::calls::CallStatus;
 use crate::error::{Error, Result};
 use crate::store::{
     Item, ItemExt, SetClauses, Store, cancellation_codes, conditional_failed, epoch_now,
-    failed_condition, keys, n, now_rfc3339, s,
+    failed_condition, keys, n, now_rfc3339, s, written,
 };
 
 /// How long a parked callback waits for its call (TTL); inbound calls are linked within
@@ -38,6 +38,16 @@ pub struct RecordingUpdate {
     pub recording_sid: String,
     pub url: Option<String>,
     pub duration_seconds: Option<u32>,
+}
+
+impl RecordingUpdate {
+    /// The attributes a recording sets, on a call or a parked callback alike.
+    fn clauses(&self) -> SetClauses {
+        SetClauses::default()
+            .set("recording_sid", s(&self.recording_sid))
+            .set_some("recording_url", self.url.as_deref().map(s))
+            .set_some("recording_duration_seconds", self.duration_seconds.map(n))
+    }
 }
 
 /// The outcome of linking a Call SID to a call.
@@ -233,14 +243,10 @@ impl Store {
             .condition_expression(
                 "attribute_exists(PK) AND (status_rank < :status_rank OR #status = :status)",
             );
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => {
-                tracing::debug!(call_id, status = %update.status, "stale call status ignored");
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
+        if !written(request.send().await)? {
+            tracing::debug!(call_id, status = %update.status, "stale call status ignored");
         }
+        Ok(())
     }
 
     /// Records a finished recording (idempotent).
@@ -250,14 +256,9 @@ impl Store {
         call_id: &str,
         recording: &RecordingUpdate,
     ) -> Result<()> {
-        SetClauses::default()
-            .set("recording_sid", s(&recording.recording_sid))
+        recording
+            .clauses()
             .set("updated_at", s(now_rfc3339()))
-            .set_some("recording_url", recording.url.as_deref().map(s))
-            .set_some(
-                "recording_duration_seconds",
-                recording.duration_seconds.map(n),
-            )
             .apply(self.client().update_item())
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
@@ -284,11 +285,8 @@ impl Store {
             .condition_expression(
                 "attribute_not_exists(status_rank) OR status_rank < :status_rank OR #status = :status",
             );
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        // A further status is parked already: this one changes nothing.
+        written(request.send().await).map(|_| ())
     }
 
     /// Keeps a recording callback for a SID no call is linked to yet.
@@ -369,11 +367,7 @@ impl Store {
             .expression_attribute_values(":sid", s(call_sid))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        written(result)
     }
 
     /// Writes the bridge's summary of the call's stream.
