@@ -184,7 +184,7 @@ pub async fn place_outbound(
             tracing::info!(call_id = %call.call_id, "outbound call placed");
             state.store.call(tenant_id, &call.call_id).await
         }
-        Err(e) => {
+        Err(e) if e.is_refusal() => {
             tracing::warn!(call_id = %call.call_id, status = e.status, code = ?e.code, "Twilio refused the call");
             state
                 .store
@@ -192,8 +192,20 @@ pub async fn place_outbound(
                 .await?;
             Err(twilio_error(e, "phone_number"))
         }
+        Err(e) => {
+            // No answer, or a 5xx: Twilio may have placed the call all the same. The record
+            // says so, and the callbacks (which name this call) correct it if it did.
+            tracing::warn!(call_id = %call.call_id, status = e.status, "Twilio did not confirm the call");
+            record_failure(state, tenant_id, &call.call_id, UNCONFIRMED).await;
+            Err(Error::Upstream(format!(
+                "{UNCONFIRMED}; check the call before retrying"
+            )))
+        }
     }
 }
+
+/// Why a call whose create request got no usable answer is not simply retried.
+const UNCONFIRMED: &str = "The phone service did not confirm the call, which may still ring";
 
 /// Waits for the account's calls-per-second slot, notes that Twilio is being asked, and builds
 /// the request.

@@ -222,6 +222,13 @@ impl TwilioSim {
         self.inner.state().lose_next_buy_answer = true;
     }
 
+    /// The next call is placed and played out as usual, but the create request is answered
+    /// with a 500 (as when Twilio fails after accepting it): the platform cannot tell whether
+    /// it rings until the callbacks come.
+    pub fn lose_next_call_answer(&self) {
+        self.inner.state().lose_next_call_answer = true;
+    }
+
     /// How the calls created from now on end.
     pub fn set_call_outcome(&self, outcome: CallOutcome) {
         self.inner.state().outcome = outcome;
@@ -416,6 +423,7 @@ struct SimState {
     /// Every callback of a call goes out before the request that created it is answered.
     early_callbacks: bool,
     lose_next_buy_answer: bool,
+    lose_next_call_answer: bool,
     media_reports: Vec<(String, CallReport)>,
 }
 
@@ -1245,6 +1253,9 @@ async fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
         );
     }
     tokio::spawn(drive_call(Arc::clone(inner), plan, false));
+    if std::mem::take(&mut inner.state().lose_next_call_answer) {
+        return Err(ApiError::new(500, 20500, "Internal Server Error"));
+    }
     reply(StatusCode::CREATED, resource)
 }
 

@@ -69,7 +69,7 @@ pub async fn buy(state: &AppState, tenant_id: &str, number: &E164) -> Result<Pho
         .await;
     let bought = match bought {
         Ok(bought) => bought,
-        Err(e) if is_refusal(&e) => {
+        Err(e) if e.is_refusal() => {
             // Twilio refused: nothing was bought, so the reservation is given back.
             state
                 .store
@@ -253,10 +253,4 @@ fn is_stale(number: &PhoneNumber) -> bool {
                 .ok()
         })
         .is_none_or(|age| age >= PURCHASE_STALE_AFTER)
-}
-
-/// Twilio answered and refused: nothing was bought. Anything else (no answer, a 5xx) leaves
-/// the outcome unknown.
-fn is_refusal(e: &TwilioError) -> bool {
-    (400..500).contains(&e.status)
 }

@@ -48,6 +48,12 @@ impl TwilioError {
     fn retryable(&self) -> bool {
         self.status == 0 || self.status == 429 || self.status >= 500
     }
+
+    /// Twilio answered and refused the request: nothing was done. Anything else (no answer,
+    /// a 5xx) leaves unknown whether a non-idempotent request took effect.
+    pub fn is_refusal(&self) -> bool {
+        (400..500).contains(&self.status)
+    }
 }
 
 #[derive(Deserialize)]

@@ -328,3 +328,37 @@ async fn a_call_whose_sid_cannot_be_stored_is_retried_then_ended() {
         "{failed}"
     );
 }
+
+/// Twilio placed the call but the create request got a 500: the client is told the call may
+/// still ring, and the callbacks, which name the call, bring the record to the truth.
+#[tokio::test]
+async fn a_call_placed_despite_a_failed_create_is_tracked_by_its_callbacks() {
+    let sim = TwilioSim::start().await;
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let c = stack.client();
+    let s = c.register(&email("unconfirmed")).await;
+    sim.lose_next_call_answer();
+    let r = c
+        .get("/make-call/%2B14155550153/default", Some(&s.access_token))
+        .await;
+    assert_eq!(r.status, 502, "{}", r.text);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("may still ring")
+    );
+    let placed = sim.calls().pop().expect("Twilio placed it");
+    sim.wait_for_call_done(&placed.sid, Duration::from_secs(10))
+        .await;
+    let history = c.get("/calls", Some(&s.access_token)).await.body;
+    let call = &history["calls"][0];
+    assert_completed_with_recording(call);
+    assert_eq!(call["call_sid"], placed.sid.as_str());
+    assert!(
+        call["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("did not confirm")),
+        "{call}"
+    );
+}

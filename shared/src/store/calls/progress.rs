@@ -17,8 +17,8 @@ use super::{BridgeSummary, CallRecord, call_put, not_found};
 use crate::domain::calls::CallStatus;
 use crate::error::{Error, Result};
 use crate::store::{
-    Item, ItemExt, SetClauses, Store, cancellation_codes, conditional_failed, epoch_now,
-    failed_condition, keys, n, now_rfc3339, s, written,
+    Item, ItemExt, SetClauses, Store, cancellation_codes, epoch_now, failed_condition, keys, n,
+    now_rfc3339, s, written,
 };
 
 /// How long a parked callback waits for its call (TTL); inbound calls are linked within
@@ -393,11 +393,13 @@ impl Store {
         Ok(())
     }
 
-    /// Records why the platform gave up on a call. The call becomes `failed` unless Twilio
-    /// already reported a final status, which is kept: the reason is recorded either way.
+    /// Records why the platform gave up on a call. A call Twilio has not reported on becomes
+    /// `failed`, but with the rank of `initiating`: the platform's verdict is a guess about a
+    /// call Twilio may yet report on (a create whose answer was lost, a call ended because its
+    /// SID could not be stored), and any status Twilio sends later replaces it. A call Twilio
+    /// already reported on keeps its status. The reason is recorded either way.
     pub async fn fail_call(&self, tenant_id: &str, call_id: &str, error: &str) -> Result<()> {
-        let failed = CallStatus::Failed;
-        let result = self
+        let verdict = self
             .client()
             .update_item()
             .table_name(self.table())
@@ -406,34 +408,31 @@ impl Store {
             .update_expression(
                 "SET #status = :failed, status_rank = :rank, #error = :error, updated_at = :now",
             )
-            .condition_expression("attribute_exists(PK) AND status_rank < :rank")
+            .condition_expression("attribute_exists(PK) AND status_rank = :rank")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#error", "error")
-            .expression_attribute_values(":failed", s(failed.as_str()))
-            .expression_attribute_values(":rank", n(failed.rank()))
+            .expression_attribute_values(":failed", s(CallStatus::Failed.as_str()))
+            .expression_attribute_values(":rank", n(CallStatus::Initiating.rank()))
             .expression_attribute_values(":error", s(error))
             .expression_attribute_values(":now", s(now_rfc3339()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => {
-                self.client()
-                    .update_item()
-                    .table_name(self.table())
-                    .key(keys::PK, s(keys::tenant(tenant_id)))
-                    .key(keys::SK, s(keys::call(call_id)))
-                    .update_expression("SET #error = :error, updated_at = :now")
-                    .condition_expression("attribute_exists(PK)")
-                    .expression_attribute_names("#error", "error")
-                    .expression_attribute_values(":error", s(error))
-                    .expression_attribute_values(":now", s(now_rfc3339()))
-                    .send()
-                    .await?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
+        if written(verdict)? {
+            return Ok(());
         }
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .update_expression("SET #error = :error, updated_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_values(":error", s(error))
+            .expression_attribute_values(":now", s(now_rfc3339()))
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// Notes that Twilio is about to be asked to place the call: from here on, whether the
