@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod signature;
+pub mod transport;
 pub mod twiml;
 
-pub use client::{Client, TwilioError};
+pub use client::Client;
+pub use transport::{Transport, TwilioError};

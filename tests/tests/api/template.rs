@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_yaml::Value;
 use serde_yaml::value::TaggedValue;
 use shared::calling;
-use shared::twilio::Client;
+use shared::twilio::Transport;
 
 fn template() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
@@ -70,8 +70,8 @@ const MARGIN: Duration = Duration::from_secs(3);
 fn twilio_requests_fit_inside_their_functions_timeouts() {
     let t = template();
     let try_timeout = twilio_timeout();
-    let retried = Client::worst_case(try_timeout, true);
-    let once = Client::worst_case(try_timeout, false);
+    let retried = Transport::worst_case(try_timeout, true);
+    let once = Transport::worst_case(try_timeout, false);
     // Placing a call: the pacing wait, the create (never retried), the SID write's retries,
     // and ending the call at Twilio if that write still fails (cancel, then hang up).
     let place = calling::MAX_PACING_WAIT
