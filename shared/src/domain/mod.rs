@@ -6,3 +6,4 @@ pub mod ids;
 pub mod onboarding;
 pub mod phone;
 pub mod scenarios;
+pub mod transcripts;

@@ -2,6 +2,7 @@
 //! signature validation, and TwiML.
 
 pub mod client;
+pub mod intelligence;
 pub mod signature;
 pub mod transport;
 pub mod twiml;
