@@ -117,6 +117,28 @@ pub struct Config {
     pub max_custom_scenarios: u32,
     pub telephony: Telephony,
     pub openai: OpenAi,
+    pub transcripts: Transcripts,
+}
+
+/// Post-call transcripts: Voice Intelligence and the job queue that drives them.
+#[derive(Clone, Debug)]
+pub struct Transcripts {
+    /// `None`: calls are not transcribed (the transcript endpoints still answer).
+    pub intelligence: Option<IntelligenceSettings>,
+    /// The SQS queue of transcript jobs; required when transcription is on.
+    pub queue_url: Option<String>,
+    /// How long to wait before looking again at a transcript Voice Intelligence is still
+    /// working on (it also calls our webhook when done).
+    pub poll_interval: Duration,
+    /// How many times to look before giving up on it.
+    pub max_polls: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct IntelligenceSettings {
+    /// `GA...`: the Voice Intelligence service (its webhook points at ours).
+    pub service_sid: String,
+    pub base_url: String,
 }
 
 /// OpenAI Realtime (GA) as the media bridge uses it.
@@ -315,6 +337,7 @@ impl Config {
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
             telephony: telephony(source, &jwt_secret, development_mode)?,
+            transcripts: transcripts(source)?,
             openai: OpenAi {
                 api_key: source.get("OPENAI_API_KEY"),
                 realtime_url: source
@@ -446,6 +469,41 @@ fn telephony(source: &dyn Source, jwt_secret: &str, development_mode: bool) -> R
                 .unwrap_or_else(|| "ai-phone-agents".into()),
             target: scheduler_target(source, development_mode)?,
         },
+    })
+}
+
+fn transcripts(source: &dyn Source) -> Result<Transcripts> {
+    let intelligence = match source.get("TWILIO_INTELLIGENCE_SERVICE_SID") {
+        Some(sid) => {
+            crate::domain::ids::Sid::parse(&sid, "GA", "TWILIO_INTELLIGENCE_SERVICE_SID")
+                .map_err(|e| Error::Config(format!("{} {}", e.field, e.message)))?;
+            Some(IntelligenceSettings {
+                service_sid: sid,
+                base_url: source
+                    .get("TWILIO_INTELLIGENCE_BASE_URL")
+                    .unwrap_or_else(|| "https://intelligence.twilio.com".into()),
+            })
+        }
+        None => None,
+    };
+    let queue_url = source.get("TRANSCRIPT_QUEUE_URL");
+    if intelligence.is_some() && queue_url.is_none() {
+        return Err(Error::Config(
+            "TRANSCRIPT_QUEUE_URL is required with TWILIO_INTELLIGENCE_SERVICE_SID".into(),
+        ));
+    }
+    let poll_seconds = parse_u32(source, "TRANSCRIPT_POLL_SECONDS")?.unwrap_or(300);
+    if !(1..=900).contains(&poll_seconds) {
+        // SQS delays a message by at most 15 minutes.
+        return Err(Error::Config(
+            "TRANSCRIPT_POLL_SECONDS must be between 1 and 900".into(),
+        ));
+    }
+    Ok(Transcripts {
+        intelligence,
+        queue_url,
+        poll_interval: Duration::from_secs(u64::from(poll_seconds)),
+        max_polls: parse_u32(source, "TRANSCRIPT_MAX_POLLS")?.unwrap_or(24),
     })
 }
 

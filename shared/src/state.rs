@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::auth::stream_token::StreamTokens;
 use crate::auth::{captcha, jwt};
 use crate::config::{Config, sdk_config};
+use crate::jobs::JobQueue;
 use crate::store::Store;
+use crate::twilio::intelligence::Intelligence;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +19,10 @@ pub struct AppState {
     pub twilio: Option<crate::twilio::Client>,
     pub stream_tokens: StreamTokens,
     pub scheduler: aws_sdk_scheduler::Client,
+    /// `None` when calls are not transcribed (no Voice Intelligence service configured).
+    pub intelligence: Option<Intelligence>,
+    /// `None` when no job queue is configured.
+    pub jobs: Option<JobQueue>,
 }
 
 impl AppState {
@@ -26,15 +32,29 @@ impl AppState {
         let sdk = sdk_config(&config.aws).await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
         let telephony = &config.telephony;
+        let twilio = telephony.twilio.as_ref().map(|t| {
+            crate::twilio::Client::new(
+                &telephony.api_base_url,
+                &t.account_sid,
+                &t.auth_token,
+                telephony.twilio_timeout,
+            )
+        });
+        let intelligence = match (&twilio, &config.transcripts.intelligence) {
+            (Some(client), Some(vi)) => Some(Intelligence::new(
+                client.transport().with_base_url(&vi.base_url),
+                &vi.service_sid,
+            )),
+            _ => None,
+        };
         Self {
-            twilio: telephony.twilio.as_ref().map(|t| {
-                crate::twilio::Client::new(
-                    &telephony.api_base_url,
-                    &t.account_sid,
-                    &t.auth_token,
-                    telephony.twilio_timeout,
-                )
-            }),
+            twilio,
+            intelligence,
+            jobs: config
+                .transcripts
+                .queue_url
+                .as_deref()
+                .map(|url| JobQueue::new(aws_sdk_sqs::Client::new(&sdk), url)),
             stream_tokens: StreamTokens::new(
                 &telephony.stream_token_secret,
                 telephony.stream_token_ttl,

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod keys;
 pub mod numbers;
 pub mod onboarding;
+pub mod pages;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod scenarios;

@@ -339,10 +339,17 @@ async fn sigterm_drains_then_ends_live_calls() {
             result
         };
         let probe = async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let ready = reqwest::get(format!("{http}/ready"))
-                .await
-                .map(|r| r.status().as_u16());
+            // Until the bridge has taken the signal in (a loaded machine may take a moment).
+            let mut ready = Ok(200);
+            for _ in 0..12 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                ready = reqwest::get(format!("{http}/ready"))
+                    .await
+                    .map(|r| r.status().as_u16());
+                if ready.as_ref().is_ok_and(|s| *s == 503) {
+                    break;
+                }
+            }
             let second = rig.place_call("default").await;
             let refused = e2e_tests::media_sim::MediaCall::connect(
                 rig.connect_options(&second),

@@ -6,10 +6,9 @@
 //! - [`progress`]: everything that moves a call on once it exists (its SID, Twilio's status and
 //!   recording callbacks, including those that arrive before the SID is known, the bridge's
 //!   stream claim and summary);
-//! - [`history`]: the tenant's call history, with [`cursor`] its page cursors;
+//! - [`history`]: the tenant's call history;
 //! - [`pacing`]: the per-tenant daily cap and the account-wide calls-per-second pacing.
 
-pub mod cursor;
 pub mod history;
 pub mod pacing;
 pub mod progress;
