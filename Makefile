@@ -19,6 +19,7 @@ test: setup
 
 bench:
 	cargo run --release -p infra --bin lambda-bench
+	cargo run --release -p infra --bin transcript-bench
 
 build-lambdas:
 	cargo lambda build --release --arm64

@@ -4,6 +4,7 @@
 //! The local runner binary (`local-stack`) and the end-to-end tests both build on this, so
 //! what the tests exercise is exactly what a developer runs.
 
+pub mod jobs;
 pub mod moto;
 pub mod scheduler;
 

@@ -1,7 +1,8 @@
 //! `local-stack`: the whole platform on one machine with nothing configured.
 //!
-//! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table and
-//! the schedule group, fires due scheduled calls every second (moto never fires them), serves
+//! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table,
+//! the schedule group and the transcript job queues, fires due scheduled calls every second
+//! (moto never fires them), runs queued jobs as the SQS event source would, serves
 //! every route on `localhost:5050` (`PORT` to change) and the media bridge on
 //! `localhost:8080` (`BRIDGE_PORT`). Any variable of the configuration table in README.md may
 //! be set; unset ones get development defaults.
@@ -55,10 +56,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     source
         .entry("BRIDGE_WS_URL".into())
         .or_insert_with(|| format!("ws://localhost:{bridge_port}/twilio"));
+    if !source.contains_key("TRANSCRIPT_QUEUE_URL") {
+        let sdk = shared::config::sdk_config(&Config::aws_settings(&source)).await;
+        let queues = infra::jobs::ensure_queues(
+            &aws_sdk_sqs::Client::new(&sdk),
+            "ai-phone-agents-local-transcript-jobs",
+            infra::jobs::QueueSettings::default(),
+        )
+        .await?;
+        source.insert("TRANSCRIPT_QUEUE_URL".into(), queues.jobs);
+    }
     let config = Config::load(&source).await?;
     let state = AppState::new(config).await;
     infra::prepare(&state).await?;
     tokio::spawn(infra::scheduler::run(state.clone(), Duration::from_secs(1)));
+    tokio::spawn(infra::jobs::run(state.clone(), Duration::from_millis(200)));
     let bridge = bridge::Bridge::new(state.clone(), bridge::Settings::from_env());
     tokio::spawn(bridge.serve(bridge_listener, std::future::pending()));
     let base = format!("http://localhost:{port}");

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::state::AppState;
 
 /// A unit of background work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,14 @@ impl JobQueue {
         }
     }
 
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Sends `job`, to be received no earlier than `delay` from now (at most 15 minutes).
     pub async fn send(&self, job: &Job, delay: Duration) -> Result<()> {
         self.client
@@ -68,6 +77,27 @@ impl JobQueue {
             })?;
         Ok(())
     }
+}
+
+/// Hands a call's finished recording over for transcription, when calls are transcribed on
+/// this deployment (a Voice Intelligence service and the job queue are configured).
+pub async fn request_transcript(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    recording_sid: &str,
+) -> Result<()> {
+    let (Some(_), Some(queue)) = (&state.intelligence, &state.jobs) else {
+        return Ok(());
+    };
+    let job = Job::CreateTranscript {
+        tenant_id: tenant_id.to_string(),
+        call_id: call_id.to_string(),
+        recording_sid: recording_sid.to_string(),
+    };
+    queue.send(&job, Duration::ZERO).await?;
+    tracing::info!(call_id, "transcript requested");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod aws_faults;
 pub mod bridge_rig;
 pub mod captcha_fake;
 pub mod client;
+pub mod intelligence_sim;
 pub mod media_sim;
 pub mod mulaw;
 pub mod realtime_schema;
@@ -62,6 +63,8 @@ pub struct Options {
     pub secrets_in_secrets_manager: bool,
     /// Run the local scheduler loop at this interval.
     pub scheduler_tick: Option<std::time::Duration>,
+    /// Give the stack job queues of its own (these settings) and run the local job poller.
+    pub jobs: Option<infra::jobs::QueueSettings>,
 }
 
 impl Options {
@@ -79,6 +82,16 @@ impl Options {
         self.twilio(sim)
             .env("DEVELOPMENT_MODE", "true")
             .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER)
+    }
+
+    /// Job queues of the stack's own with a short visibility timeout (a failed job comes back
+    /// after a second) and `max_receives` before the dead-letter queue, and the job poller.
+    pub fn jobs(mut self, max_receives: u32) -> Self {
+        self.jobs = Some(infra::jobs::QueueSettings {
+            visibility_timeout: std::time::Duration::from_secs(1),
+            max_receives,
+        });
+        self
     }
 
     pub fn scheduler(mut self, tick: std::time::Duration) -> Self {
@@ -103,6 +116,8 @@ pub struct TestStack {
     pub table: String,
     /// The configuration the stack was started with (to build a second "instance").
     pub env: HashMap<String, String>,
+    /// The dead-letter queue of the stack's job queue, when it has one.
+    pub dead_letter_url: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -126,7 +141,7 @@ impl TestStack {
         let table = unique("table");
         let jwt_secret = shared::auth::random_token(48);
         let logs = Capture::default();
-        type Ready = Result<(SocketAddr, HashMap<String, String>), String>;
+        type Ready = Result<(SocketAddr, HashMap<String, String>, Option<String>), String>;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread_logs = logs.clone();
@@ -147,16 +162,22 @@ impl TestStack {
                         let public_url = format!("http://{PUBLIC_HOST}:{}", addr.port());
                         boot(&moto, &thread_table, &thread_secret, &public_url, &options)
                             .await
-                            .map(|(state, env)| (listener, state, addr, env))
+                            .map(|(state, env, dlq)| (listener, state, addr, env, dlq))
                     }
                     Err(e) => Err(e.to_string()),
                 };
                 match started {
-                    Ok((listener, state, addr, env)) => {
+                    Ok((listener, state, addr, env, dlq)) => {
                         if let Some(tick) = options.scheduler_tick {
                             tokio::spawn(infra::scheduler::run(state.clone(), tick));
                         }
-                        let _ = ready_tx.send(Ok((addr, env)));
+                        if options.jobs.is_some() {
+                            tokio::spawn(infra::jobs::run(
+                                state.clone(),
+                                std::time::Duration::from_millis(50),
+                            ));
+                        }
+                        let _ = ready_tx.send(Ok((addr, env, dlq)));
                         let _ = infra::serve(listener, state, async {
                             let _ = shutdown_rx.await;
                         })
@@ -168,7 +189,7 @@ impl TestStack {
                 }
             });
         });
-        let (addr, env) = ready_rx
+        let (addr, env, dead_letter_url) = ready_rx
             .await
             .expect("stack thread died")
             .unwrap_or_else(|e| panic!("stack failed to start: {e}"));
@@ -179,6 +200,7 @@ impl TestStack {
             jwt_secret,
             table,
             env,
+            dead_letter_url,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
@@ -279,7 +301,7 @@ async fn boot(
     jwt_secret: &str,
     public_url: &str,
     options: &Options,
-) -> Result<(AppState, HashMap<String, String>), String> {
+) -> Result<(AppState, HashMap<String, String>, Option<String>), String> {
     let captcha_url = captcha_fake::start().await.map_err(|e| e.to_string())?;
     let group = unique("group");
     let mut env: HashMap<String, String> = [
@@ -332,13 +354,23 @@ async fn boot(
             env.insert(k.into(), v.into());
         }
     }
+    let mut dead_letter = None;
+    if let Some(settings) = options.jobs {
+        let sdk = shared::config::sdk_config(&Config::aws_settings(&env)).await;
+        let queues =
+            infra::jobs::ensure_queues(&aws_sdk_sqs::Client::new(&sdk), &unique("jobs"), settings)
+                .await
+                .map_err(|e| e.to_string())?;
+        env.insert("TRANSCRIPT_QUEUE_URL".into(), queues.jobs);
+        dead_letter = Some(queues.dead_letter);
+    }
     for (k, v) in &options.env {
         env.insert(k.clone(), v.clone());
     }
     let config = Config::load(&env).await.map_err(|e| e.to_string())?;
     let state = AppState::new(config).await;
     infra::prepare(&state).await.map_err(|e| e.to_string())?;
-    Ok((state, env))
+    Ok((state, env, dead_letter))
 }
 
 /// The whole app as a tower service, without a server: for feeding it Lambda events

@@ -122,6 +122,27 @@ pub struct WebhookReply {
     pub call_sid: String,
 }
 
+/// Who is heard on a channel of a recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    /// The person on the phone line (the callee of an outbound call, the caller of an
+    /// inbound one): what Twilio receives.
+    Person,
+    /// What Twilio plays to them: the agent, through the media stream.
+    Agent,
+}
+
+/// A finished recording of a call.
+#[derive(Clone, Debug)]
+pub struct SimRecording {
+    pub sid: String,
+    pub call_sid: String,
+    pub duration_secs: u32,
+    /// Who is on each channel, channel 1 first: Twilio's dual-channel recordings put the leg
+    /// Twilio receives first and what it plays second. A mono recording has one channel.
+    pub channels: Vec<Party>,
+}
+
 /// How a placed call ends.
 #[derive(Clone, Copy, Debug)]
 pub enum CallOutcome {
@@ -362,6 +383,16 @@ impl TwilioSim {
         self.inner.state().caller = Some(caller);
     }
 
+    /// The recordings made so far.
+    pub fn recordings(&self) -> Vec<SimRecording> {
+        self.inner.state().recordings.clone()
+    }
+
+    /// A handle to look recordings up from elsewhere (the Voice Intelligence simulator).
+    pub fn recording_lookup(&self) -> RecordingLookup {
+        RecordingLookup(Arc::clone(&self.inner))
+    }
+
     /// What the caller of a streamed call heard, once its stream ended.
     pub fn media_report(&self, sid: &str) -> Option<CallReport> {
         self.inner
@@ -389,6 +420,21 @@ impl TwilioSim {
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+    }
+}
+
+/// Finds the simulator's recordings by SID.
+#[derive(Clone)]
+pub struct RecordingLookup(Arc<Inner>);
+
+impl RecordingLookup {
+    pub fn get(&self, sid: &str) -> Option<SimRecording> {
+        self.0
+            .state()
+            .recordings
+            .iter()
+            .find(|r| r.sid == sid)
+            .cloned()
     }
 }
 
@@ -425,6 +471,7 @@ struct SimState {
     lose_next_buy_answer: bool,
     lose_next_call_answer: bool,
     media_reports: Vec<(String, CallReport)>,
+    recordings: Vec<SimRecording>,
 }
 
 struct OwnedNumber {
@@ -1467,6 +1514,16 @@ impl Inner {
             let method = crate::twiml::attribute(xml, "Recording", "recordingStatusCallbackMethod")
                 .unwrap_or_else(|| "POST".into());
             let recording_sid = new_sid("RE");
+            let channels = match crate::twiml::attribute(xml, "Recording", "channels").as_deref() {
+                Some("dual") => vec![Party::Person, Party::Agent],
+                _ => vec![Party::Person],
+            };
+            self.state().recordings.push(SimRecording {
+                sid: recording_sid.clone(),
+                call_sid: plan.sid.clone(),
+                duration_secs: plan.duration_secs,
+                channels: channels.clone(),
+            });
             let params = pairs(&[
                 ("AccountSid", &self.account_sid),
                 ("CallSid", &plan.sid),
@@ -1474,7 +1531,7 @@ impl Inner {
                 ("RecordingUrl", &recording_url(self, &recording_sid)),
                 ("RecordingStatus", "completed"),
                 ("RecordingDuration", &plan.duration_secs.to_string()),
-                ("RecordingChannels", "2"),
+                ("RecordingChannels", &channels.len().to_string()),
                 ("RecordingSource", "StartCallRecordingTwiML"),
                 ("RecordingStartTime", &rfc2822(Utc::now())),
             ]);
@@ -1595,6 +1652,20 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan, early: bool) {
             ]));
         }
         inner.deliver(&plan.sid, target, params).await;
+    }
+
+    if let Some((recording, secs)) = recording {
+        let channels = if recording.channels == 2 {
+            vec![Party::Person, Party::Agent]
+        } else {
+            vec![Party::Person]
+        };
+        inner.state().recordings.push(SimRecording {
+            sid: recording.sid.clone(),
+            call_sid: plan.sid.clone(),
+            duration_secs: secs,
+            channels,
+        });
     }
 
     if let Some((recording, secs)) = recording

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use shared::domain::calls::{CallStatus, Direction};
+use shared::domain::transcripts::TranscriptionState;
 use shared::store::calls::{BridgeSummary, CallRecord};
 use utoipa::ToSchema;
 
@@ -27,6 +28,9 @@ pub struct CallView {
     pub schedule_id: Option<String>,
     /// The media bridge's measurements, once the stream ended.
     pub bridge: Option<BridgeSummary>,
+    /// The call's transcript (Voice Intelligence's SID), once asked for.
+    pub transcript_sid: Option<String>,
+    pub transcript_status: Option<TranscriptionState>,
 }
 
 impl From<CallRecord> for CallView {
@@ -47,6 +51,8 @@ impl From<CallRecord> for CallView {
             error: c.error,
             schedule_id: c.schedule_id,
             bridge: c.bridge,
+            transcript_sid: c.transcript_sid,
+            transcript_status: c.transcript_status,
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
         .merge(calls::router())
         .merge(twilio_webhooks::router())
         .merge(schedules::router())
+        .merge(transcripts::router())
         .merge(router())
 }
 

@@ -21,9 +21,9 @@ pub enum Report {
 }
 
 /// A call, as a callback's URL or its SID marker names it.
-struct CallRef {
-    tenant_id: String,
-    call_id: String,
+pub struct CallRef {
+    pub tenant_id: String,
+    pub call_id: String,
     /// Named by our own URL (so the SID may still need linking), not found through the SID.
     from_url: bool,
 }
@@ -33,13 +33,19 @@ pub fn call_sid(form: &TwilioForm) -> Result<Sid> {
     Ok(Sid::parse(form.require("CallSid")?, "CA", "CallSid")?)
 }
 
-/// Applies `report` to the call `sid` belongs to, or parks it until that is known.
-pub async fn deliver(state: &AppState, form: &TwilioForm, sid: &Sid, report: Report) -> Result<()> {
+/// Applies `report` to the call `sid` belongs to and returns that call, or parks the report
+/// until the call is known (and returns `None`).
+pub async fn deliver(
+    state: &AppState,
+    form: &TwilioForm,
+    sid: &Sid,
+    report: Report,
+) -> Result<Option<CallRef>> {
     if let Some(call) = named_call(form)? {
-        return apply(state, &call, sid, &report).await;
+        return apply(state, call, sid, &report).await;
     }
     if let Some(call) = linked_call(state, sid).await? {
-        return apply(state, &call, sid, &report).await;
+        return apply(state, call, sid, &report).await;
     }
     match &report {
         Report::Status(update) => state.store.park_status(sid.as_str(), update).await?,
@@ -48,10 +54,10 @@ pub async fn deliver(state: &AppState, form: &TwilioForm, sid: &Sid, report: Rep
     // The call may have been linked while this was parked (linking applies what is parked,
     // but it may have looked just before): looking again closes that window.
     if let Some(call) = linked_call(state, sid).await? {
-        return apply(state, &call, sid, &report).await;
+        return apply(state, call, sid, &report).await;
     }
     tracing::info!("callback parked until its Call SID is linked to a call");
-    Ok(())
+    Ok(None)
 }
 
 /// The call named by the callback URL's query, if it carries one.
@@ -79,12 +85,17 @@ async fn linked_call(state: &AppState, sid: &Sid) -> Result<Option<CallRef>> {
         }))
 }
 
-async fn apply(state: &AppState, call: &CallRef, sid: &Sid, report: &Report) -> Result<()> {
+async fn apply(
+    state: &AppState,
+    call: CallRef,
+    sid: &Sid,
+    report: &Report,
+) -> Result<Option<CallRef>> {
     let (tenant, id) = (call.tenant_id.as_str(), call.call_id.as_str());
     if call.from_url {
         let Some(record) = state.store.find_call(tenant, id).await? else {
             tracing::warn!(call_id = id, "callback for a call that no longer exists");
-            return Ok(());
+            return Ok(None);
         };
         match record.call_sid.as_deref() {
             Some(linked) if linked == sid.as_str() => {}
@@ -93,11 +104,11 @@ async fn apply(state: &AppState, call: &CallRef, sid: &Sid, report: &Report) -> 
                     call_id = id,
                     "callback with another Call SID than the call's"
                 );
-                return Ok(());
+                return Ok(None);
             }
             None => {
                 if state.store.link_call_sid(tenant, id, sid.as_str()).await? == SidLink::Conflict {
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
@@ -112,5 +123,5 @@ async fn apply(state: &AppState, call: &CallRef, sid: &Sid, report: &Report) -> 
             tracing::info!(call_id = id, "call recording");
         }
     }
-    Ok(())
+    Ok(Some(call))
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 /// The function binaries (one per bounded context, plus the scheduled-call runner;
 /// `template.yaml` maps endpoints onto them).
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 11] = [
     "auth",
     "scenarios",
     "onboarding",
@@ -25,6 +25,8 @@ const FUNCTIONS: [&str; 9] = [
     "twilio-webhooks",
     "schedules",
     "scheduled-call-runner",
+    "transcripts",
+    "transcript-worker",
 ];
 
 #[tokio::main]

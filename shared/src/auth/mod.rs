@@ -18,7 +18,12 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Hex SHA-256: refresh tokens are stored only as this digest.
 pub fn sha256_hex(value: &str) -> String {
-    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes()).as_ref())
+    sha256_hex_bytes(value.as_bytes())
+}
+
+/// Hex SHA-256 of raw bytes (a webhook body Twilio signed by its hash).
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -12,7 +12,63 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::twilio::intelligence::{AGENT_CHANNEL, PERSON_CHANNEL, Sentence};
+use crate::twilio::intelligence::{AGENT_CHANNEL, PERSON_CHANNEL, Sentence, TranscriptStatus};
+
+/// Where a call's transcript is, as the call record shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TranscriptionState {
+    /// The platform is asking Voice Intelligence for it.
+    Requested,
+    /// Voice Intelligence has it and is working on it.
+    InProgress,
+    /// Stored, enhanced, readable.
+    Completed,
+    /// Voice Intelligence could not make it (failed, canceled, error).
+    Failed,
+    /// Voice Intelligence was still working on it after every look the platform takes.
+    TimedOut,
+}
+
+impl TranscriptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TranscriptionState::Requested => "requested",
+            TranscriptionState::InProgress => "in-progress",
+            TranscriptionState::Completed => "completed",
+            TranscriptionState::Failed => "failed",
+            TranscriptionState::TimedOut => "timed-out",
+        }
+    }
+
+    /// What a Voice Intelligence status means for the call. `Completed` is only reached by
+    /// storing the transcript, never straight from Voice Intelligence's word.
+    pub fn of(status: TranscriptStatus) -> TranscriptionState {
+        match status {
+            TranscriptStatus::Failed | TranscriptStatus::Canceled | TranscriptStatus::Error => {
+                TranscriptionState::Failed
+            }
+            _ => TranscriptionState::InProgress,
+        }
+    }
+}
+
+impl std::str::FromStr for TranscriptionState {
+    type Err = crate::domain::calls::UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            TranscriptionState::Requested,
+            TranscriptionState::InProgress,
+            TranscriptionState::Completed,
+            TranscriptionState::Failed,
+            TranscriptionState::TimedOut,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+        .ok_or_else(|| crate::domain::calls::UnknownStatus(s.to_string()))
+    }
+}
 
 /// Who is on a channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod layers;
+pub mod query;
 pub mod twilio_form;
 
 pub use extract::{AuthUser, ClientIp, JsonBody, JsonOrForm};

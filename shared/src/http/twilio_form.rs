@@ -1,6 +1,10 @@
-//! The extractor every Twilio webhook uses: the form body, accepted only with a valid
+//! The extractor every Twilio webhook uses: the body, accepted only with a valid
 //! `X-Twilio-Signature` computed over the configured public URL (never the Host header, which
-//! the caller controls) and the form parameters. Anything else is a 403 and changes nothing.
+//! the caller controls). Anything else is a 403 and changes nothing.
+//!
+//! Twilio signs a form body by its parameters, and a JSON body (Voice Intelligence may send
+//! one) by adding `bodySHA256=<hex SHA-256 of the raw body>` to the URL and signing the URL
+//! alone; both are accepted, a JSON body only when its hash matches the signed one.
 
 use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -42,6 +46,28 @@ impl TwilioForm {
     }
 }
 
+fn content_type_is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The top-level fields of a JSON object body, as the form parameters they stand for.
+fn json_params(bytes: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|_| Error::field("body", "must be a JSON object"))?;
+    Ok(object
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
 fn forbidden() -> Error {
     Error::Forbidden("Invalid Twilio signature".into())
 }
@@ -74,27 +100,38 @@ impl FromRequest<AppState> for TwilioForm {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
             .ok_or_else(forbidden)?;
-        let is_form = req
+        let content_type = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .unwrap_or_default()
+            .to_string();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| Error::bad_request("The body could not be read"))?;
-        let params: Vec<(String, String)> = if is_form || bytes.is_empty() {
-            form_urlencoded::parse(&bytes).into_owned().collect()
-        } else {
-            return Err(forbidden());
-        };
-        if !signature::verify(&auth_token, &url, &params, &header) {
-            tracing::warn!(path = %path_and_query.split('?').next().unwrap_or(""), "rejected a webhook with a bad signature");
-            return Err(forbidden());
-        }
-        let query = path_and_query
+        let query: Vec<(String, String)> = path_and_query
             .split_once('?')
             .map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
+        let is_json = content_type_is_json(&content_type);
+        let form: Vec<(String, String)> = if is_form || bytes.is_empty() {
+            form_urlencoded::parse(&bytes).into_owned().collect()
+        } else if is_json {
+            // The URL (with its bodySHA256) is what is signed; the body must hash to it.
+            let claimed = first(&query, "bodySHA256").ok_or_else(forbidden)?;
+            if !claimed.eq_ignore_ascii_case(&crate::auth::sha256_hex_bytes(&bytes)) {
+                return Err(forbidden());
+            }
+            Vec::new()
+        } else {
+            return Err(forbidden());
+        };
+        if !signature::verify(&auth_token, &url, &form, &header) {
+            tracing::warn!(path = %path_and_query.split('?').next().unwrap_or(""), "rejected a webhook with a bad signature");
+            return Err(forbidden());
+        }
+        let params = if is_json { json_params(&bytes)? } else { form };
         Ok(TwilioForm { params, query })
     }
 }

@@ -9,10 +9,13 @@
 //! | call                | `TENANT#<tid>`                   | `CALL#<ulid>`    |
 //! | calendar connection | `TENANT#<tid>`                   | `CALENDAR`       |
 //! | scheduled call      | `TENANT#<tid>`                   | `SCHEDULE#<id>`  |
+//! | transcript          | `TENANT#<tid>`                   | `TRANSCRIPT#<call id>` |
+//! | transcript flow     | `TENANT#<tid>`                   | `TRPAGE#<call id>#<n>` |
 //! | daily call counter  | `TENANT#<tid>`                   | `CALLDAY#<date>` |
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
 //! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
 //! | Call SID -> call    | `CALLSID#<sid>`                  | `CALLSID`        |
+//! | transcript SID -> call | `TRANSCRIPTSID#<sid>`         | `TRANSCRIPTSID`  |
 //! | callbacks before the SID was linked | `CALLSID#<sid>`  | `EARLY`          |
 //! | calls/second pacing | `CPS#<account>`                  | `CPS`            |
 //! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
@@ -44,6 +47,8 @@ pub const PHONE: &str = "PHONE";
 pub const CALL_SID: &str = "CALLSID";
 pub const EARLY_CALLBACK: &str = "EARLY";
 pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
+pub const TRANSCRIPT_PREFIX: &str = "TRANSCRIPT#";
+pub const TRANSCRIPT_SID: &str = "TRANSCRIPTSID";
 pub const CPS: &str = "CPS";
 
 pub fn tenant(tenant_id: &str) -> String {
@@ -84,6 +89,10 @@ pub fn call(call_id: &str) -> String {
 
 pub fn call_sid(sid: &str) -> String {
     format!("CALLSID#{sid}")
+}
+
+pub fn transcript_sid(sid: &str) -> String {
+    format!("TRANSCRIPTSID#{sid}")
 }
 
 pub fn call_day(date: &str) -> String {

@@ -16,6 +16,7 @@ pub mod refresh_tokens;
 pub mod scenarios;
 pub mod schedules;
 pub mod schema;
+pub mod transcripts;
 pub mod users;
 
 use std::collections::HashMap;
@@ -188,6 +189,15 @@ impl SetClauses {
         }
         self.clauses.push(format!("{attribute} = :{bare}"));
         self.values.push((format!(":{bare}"), value));
+        self
+    }
+
+    /// `attribute = if_not_exists(attribute, :attribute)`: set once, then kept.
+    pub(crate) fn set_once(mut self, attribute: &str, value: AttributeValue) -> Self {
+        self.clauses.push(format!(
+            "{attribute} = if_not_exists({attribute}, :{attribute})"
+        ));
+        self.values.push((format!(":{attribute}"), value));
         self
     }
 

@@ -15,4 +15,5 @@ mod scenarios;
 mod schedules;
 mod template;
 mod tokens;
+mod transcripts;
 mod webhooks;

@@ -57,6 +57,9 @@ async fn health_openapi_and_docs() {
         ("get", "/scheduled-calls"),
         ("get", "/scheduled-calls/{schedule_id}"),
         ("delete", "/scheduled-calls/{schedule_id}"),
+        ("post", "/twilio-transcripts/webhook-callback"),
+        ("get", "/api/enhanced-transcripts/"),
+        ("get", "/api/enhanced-transcripts/{transcript_sid}"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

@@ -92,6 +92,9 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         ("MakeCustomCallFunction", place),
         ("HangupCallFunction", retried * 2),
         ("ScheduledCallRunnerFunction", place),
+        // A batch's jobs run side by side; the longest reads a transcript and up to three
+        // pages (3,000 sentences) of it.
+        ("TranscriptWorkerFunction", retried * 4),
     ] {
         let limit = timeout(&t, function);
         assert!(
@@ -111,6 +114,37 @@ fn interrupted_work_is_only_taken_over_once_its_function_has_surely_stopped() {
     assert!(
         timeout(&t, "ProvisionNumberFunction") < phone_numbers::purchase::PURCHASE_STALE_AFTER,
         "a reservation must outlive the purchase that holds it"
+    );
+    assert!(
+        timeout(&t, "TranscriptWorkerFunction") < transcripts::worker::CLAIM_STALE_AFTER,
+        "a transcription claim must outlive the worker that holds it"
+    );
+}
+
+#[test]
+fn transcript_jobs_are_retried_then_dead_lettered() {
+    let t = template();
+    let queue = &resource(&t, "TranscriptJobsQueue")["Properties"];
+    let visibility = Duration::from_secs(queue["VisibilityTimeout"].as_u64().unwrap());
+    assert!(
+        visibility >= timeout(&t, "TranscriptWorkerFunction") * 6,
+        "a running job stays hidden (AWS: six times the function's timeout)"
+    );
+    assert_eq!(
+        get_att(&queue["RedrivePolicy"]["deadLetterTargetArn"]),
+        Some("TranscriptJobsDeadLetterQueue.Arn")
+    );
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() <= 10);
+    let events = &resource(&t, "TranscriptWorkerFunction")["Properties"]["Events"]["Jobs"];
+    assert_eq!(events["Type"], "SQS");
+    assert_eq!(
+        events["Properties"]["FunctionResponseTypes"][0], "ReportBatchItemFailures",
+        "one failed job does not send its whole batch back"
+    );
+    let alarm = serde_yaml::to_string(&resource(&t, "TranscriptJobsDeadLetterAlarm")).unwrap();
+    assert!(
+        alarm.contains("TranscriptJobsDeadLetterQueue.QueueName"),
+        "{alarm}"
     );
 }
 

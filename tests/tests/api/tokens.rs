@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::store::keys;
 
 /// Every route that takes an access token.
-pub const PROTECTED_ROUTES: [(&str, &str); 30] = [
+pub const PROTECTED_ROUTES: [(&str, &str); 32] = [
     ("GET", "/users/me"),
     ("GET", "/scenarios"),
     ("GET", "/scenarios/default"),
@@ -42,6 +42,11 @@ pub const PROTECTED_ROUTES: [(&str, &str); 30] = [
     ("GET", "/scheduled-calls"),
     ("GET", "/scheduled-calls/x"),
     ("DELETE", "/scheduled-calls/x"),
+    ("GET", "/api/enhanced-transcripts/"),
+    (
+        "GET",
+        "/api/enhanced-transcripts/GT00000000000000000000000000000000",
+    ),
 ];
 
 fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {

@@ -3,8 +3,9 @@ use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use shared::domain::calls::{CallStatus, Direction};
 use shared::http::AuthUser;
+use shared::http::query::{Filters, non_empty};
 use shared::store::calls::CallFilter;
-use shared::{AppState, Error, FieldError, Result};
+use shared::{AppState, Error, Result};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::view::CallView;
@@ -41,38 +42,6 @@ pub struct CallPage {
     next_cursor: Option<String>,
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
-/// The parsed value of an optional filter, or a note in `errors` naming `field`.
-fn parse_or_note<T: std::str::FromStr>(
-    raw: Option<&str>,
-    field: &str,
-    message: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let parsed = raw?.parse().ok();
-    if parsed.is_none() {
-        errors.push(FieldError::new(field, message));
-    }
-    parsed
-}
-
-fn time_ms(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<u64> {
-    let raw = raw?;
-    match chrono::DateTime::parse_from_rfc3339(raw) {
-        Ok(t) if t.timestamp_millis() >= 0 => Some(t.timestamp_millis() as u64),
-        _ => {
-            errors.push(FieldError::new(
-                field,
-                "must be an RFC 3339 time, e.g. 2026-11-25T09:00:00Z",
-            ));
-            None
-        }
-    }
-}
-
 /// The caller's calls, newest first, with filters and an opaque cursor.
 #[utoipa::path(get, path = "/calls", tag = "calls",
     security(("bearer" = [])),
@@ -87,48 +56,26 @@ pub async fn list(
     user: AuthUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CallPage>> {
-    // `?direction=` means no filter, as if it were absent.
-    let query = ListQuery {
-        status: non_empty(query.status),
-        direction: non_empty(query.direction),
-        from: non_empty(query.from),
-        to: non_empty(query.to),
-        limit: non_empty(query.limit),
-        cursor: non_empty(query.cursor),
-    };
-    let mut errors = Vec::new();
-    let status: Option<CallStatus> = parse_or_note(
-        query.status.as_deref(),
+    let mut filters = Filters::default();
+    let status: Option<CallStatus> = filters.parse(
+        non_empty(query.status).as_deref(),
         "status",
         "is not a call status",
-        &mut errors,
     );
-    let direction: Option<Direction> = parse_or_note(
-        query.direction.as_deref(),
+    let direction: Option<Direction> = filters.parse(
+        non_empty(query.direction).as_deref(),
         "direction",
         "must be inbound or outbound",
-        &mut errors,
     );
-    let from_ms = time_ms("from", query.from.as_deref(), &mut errors);
-    let to_ms = time_ms("to", query.to.as_deref(), &mut errors);
-    let limit = match query.limit.as_deref().map(str::parse::<usize>) {
-        None => 20,
-        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-            20
-        }
-    };
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let from_ms = filters.time_ms(non_empty(query.from).as_deref(), "from");
+    let to_ms = filters.time_ms(non_empty(query.to).as_deref(), "to");
+    let limit = filters.limit(non_empty(query.limit).as_deref(), 20, MAX_LIMIT);
+    filters.finish()?;
     let filter = CallFilter::new(status, direction, from_ms, to_ms).map_err(Error::Validation)?;
+    let cursor = non_empty(query.cursor);
     let (calls, next_cursor) = state
         .store
-        .list_calls(&user.tenant_id, &filter, limit, query.cursor.as_deref())
+        .list_calls(&user.tenant_id, &filter, limit, cursor.as_deref())
         .await?;
     Ok(Json(CallPage {
         calls: calls.into_iter().map(Into::into).collect(),

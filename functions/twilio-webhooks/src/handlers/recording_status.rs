@@ -8,7 +8,8 @@ use shared::{AppState, Result};
 use crate::callbacks::{self, Report};
 
 /// Recording status callback: attaches the finished recording to its call, whether it
-/// arrives before or after the platform stored the Call SID.
+/// arrives before or after the platform stored the Call SID, and asks for its transcript (a
+/// job on the queue) when calls are transcribed.
 #[utoipa::path(post, path = "/twilio/recording-status", tag = "twilio-webhooks",
     params(
         ("tenant_id" = Option<String>, Query, description = "Set by the platform in the callback URLs it gives Twilio"),
@@ -37,6 +38,13 @@ pub async fn recording_status(
         url: form.get("RecordingUrl").map(str::to_string),
         duration_seconds: form.get("RecordingDuration").and_then(|d| d.parse().ok()),
     };
-    callbacks::deliver(&state, &form, &sid, Report::Recording(recording)).await?;
+    let recording_sid = recording.recording_sid.clone();
+    if let Some(call) =
+        callbacks::deliver(&state, &form, &sid, Report::Recording(recording)).await?
+    {
+        // Voice Intelligence is asked by the worker, never inline: Twilio gets its answer now.
+        shared::jobs::request_transcript(&state, &call.tenant_id, &call.call_id, &recording_sid)
+            .await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::{Item, ItemExt, Store, keys, n, now_rfc3339, s};
 use crate::domain::calls::{CallStatus, Direction};
 use crate::domain::ids::CallId;
+use crate::domain::transcripts::TranscriptionState;
 use crate::error::{Error, Result};
 
 pub use history::CallFilter;
@@ -48,6 +49,9 @@ pub struct CallRecord {
     pub schedule_id: Option<String>,
     /// What the media bridge measured, once the call's stream ended.
     pub bridge: Option<BridgeSummary>,
+    /// The call's transcript at Voice Intelligence, once asked for.
+    pub transcript_sid: Option<String>,
+    pub transcript_status: Option<TranscriptionState>,
 }
 
 /// The media bridge's record of a call's stream.
@@ -103,6 +107,8 @@ impl CallRecord {
             twilio_requested_at: None,
             schedule_id: None,
             bridge: None,
+            transcript_sid: None,
+            transcript_status: None,
         }
     }
 }
@@ -141,6 +147,10 @@ fn from_item(item: &Item) -> Result<CallRecord> {
         twilio_requested_at: item.opt_str("twilio_requested_at"),
         schedule_id: item.opt_str("schedule_id"),
         bridge: progress::bridge_summary(item),
+        transcript_sid: item.opt_str("transcript_sid"),
+        transcript_status: item
+            .opt_str("transcript_status")
+            .and_then(|s| s.parse().ok()),
     })
 }
 

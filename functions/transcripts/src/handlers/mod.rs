@@ -1,0 +1,2 @@
+pub mod enhanced;
+pub mod webhook;

@@ -1,0 +1,235 @@
+//! The transcript worker: runs the jobs of the queue, on AWS through the SQS event source of
+//! the `transcript-worker` function, locally through the local runner's poller; both hand it
+//! the same [`SqsEvent`].
+//!
+//! A job that fails is reported in the batch response, so SQS redelivers that message (and,
+//! after the queue's maximum receives, moves it to the dead-letter queue); the others of the
+//! batch are done. Every job can run twice:
+//! - creating a transcript is claimed on the call first, and a transcript Voice Intelligence
+//!   already has for the recording is reused rather than created again;
+//! - storing a transcript writes the same items each time.
+//!
+//! A transcript Voice Intelligence is still working on is looked at again later by a delayed
+//! job (not a sleeping loop), a bounded number of times; its webhook usually comes first.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use shared::domain::calls::Direction;
+use shared::domain::transcripts::{TranscriptionState, enhance};
+use shared::jobs::Job;
+use shared::store::calls::SidLink;
+use shared::store::transcripts::{TranscriptRecord, TranscriptionClaim};
+use shared::twilio::intelligence::{Intelligence, Participant, TranscriptStatus};
+use shared::{AppState, Error, Result};
+
+/// A claim on a call's transcription older than this belongs to a worker that stopped: longer
+/// than the worker function's timeout (90 s in template.yaml; a test checks the two).
+pub const CLAIM_STALE_AFTER: Duration = Duration::from_secs(120);
+
+/// Runs every message of a batch, side by side (so a batch takes one job's time, which the
+/// function's timeout is sized for); the ones that failed are in the response, for SQS to
+/// deliver again.
+pub async fn handle_event(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
+    let outcomes = futures_util::future::join_all(
+        event
+            .records
+            .iter()
+            .map(|message| handle_message(state, message)),
+    )
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for (message, outcome) in event.records.iter().zip(outcomes) {
+        if let Err(e) = outcome {
+            let id = message.message_id.clone().unwrap_or_default();
+            tracing::warn!(message_id = %id, error = %e, "job failed; SQS will deliver it again");
+            response.add_failure(id);
+        }
+    }
+    response
+}
+
+async fn handle_message(state: &AppState, message: &SqsMessage) -> Result<()> {
+    let body = message.body.as_deref().unwrap_or_default();
+    // A body that is not a job never will be: it fails until the dead-letter queue takes it.
+    let job = Job::from_body(body).map_err(|e| Error::internal(format!("not a job: {e}")))?;
+    run(state, &job).await
+}
+
+/// Runs one job.
+pub async fn run(state: &AppState, job: &Job) -> Result<()> {
+    let Some(intelligence) = &state.intelligence else {
+        tracing::warn!("transcript job without Voice Intelligence configured; dropped");
+        return Ok(());
+    };
+    match job {
+        Job::CreateTranscript {
+            tenant_id,
+            call_id,
+            recording_sid,
+        } => create(state, intelligence, tenant_id, call_id, recording_sid).await,
+        Job::FetchTranscript {
+            transcript_sid,
+            polls,
+        } => fetch(state, intelligence, transcript_sid, *polls).await,
+    }
+}
+
+/// Asks Voice Intelligence to transcribe the call's recording (once), links the transcript to
+/// the call, and schedules the first look at it.
+async fn create(
+    state: &AppState,
+    intelligence: &Intelligence,
+    tenant_id: &str,
+    call_id: &str,
+    recording_sid: &str,
+) -> Result<()> {
+    match state
+        .store
+        .claim_transcription(tenant_id, call_id, CLAIM_STALE_AFTER)
+        .await?
+    {
+        TranscriptionClaim::Won => {}
+        TranscriptionClaim::Done | TranscriptionClaim::NoCall => return Ok(()),
+        TranscriptionClaim::Busy => {
+            return Err(Error::internal(
+                "another worker is asking for this transcript; try again later",
+            ));
+        }
+    }
+    let call = state.store.call(tenant_id, call_id).await?;
+    let person = match call.direction {
+        Direction::Outbound => &call.to,
+        Direction::Inbound => &call.from,
+    };
+    // A worker that stopped after asking leaves a transcript behind: it is found, not made
+    // (and paid for) twice.
+    let existing = intelligence
+        .transcript_of_recording(recording_sid)
+        .await
+        .map_err(upstream)?;
+    let transcript = match existing {
+        Some(t) => t,
+        None => match intelligence
+            .create_transcript(recording_sid, &Participant::of_call(person), call_id)
+            .await
+        {
+            Ok(t) => t,
+            Err(e) if e.is_refusal() => {
+                tracing::warn!(call_id, code = ?e.code, "Voice Intelligence refused the transcript");
+                return state
+                    .store
+                    .set_transcription_state(tenant_id, call_id, TranscriptionState::Failed)
+                    .await;
+            }
+            Err(e) => return Err(upstream(e)),
+        },
+    };
+    let linked = state
+        .store
+        .link_transcript(
+            tenant_id,
+            call_id,
+            &transcript.sid,
+            TranscriptionState::of(transcript.status),
+        )
+        .await?;
+    if linked == SidLink::Conflict {
+        return Ok(());
+    }
+    let delay = if transcript.status.is_final() {
+        Duration::ZERO
+    } else {
+        state.config.transcripts.poll_interval
+    };
+    queue(state)?
+        .send(
+            &Job::FetchTranscript {
+                transcript_sid: transcript.sid,
+                polls: 0,
+            },
+            delay,
+        )
+        .await
+}
+
+/// Looks at a transcript: once completed, reads every sentence, enhances and stores it; while
+/// in progress, looks again later (a bounded number of times).
+async fn fetch(state: &AppState, intelligence: &Intelligence, sid: &str, polls: u32) -> Result<()> {
+    let Some((tenant_id, call_id)) = state.store.transcript_owner(sid).await? else {
+        // Linking may not have happened yet (the webhook can beat it): try again later, and
+        // a transcript that is never ours ends in the dead-letter queue.
+        return Err(Error::internal("transcript not linked to a call (yet)"));
+    };
+    let transcript = match intelligence.transcript(sid).await {
+        Ok(t) => t,
+        Err(e) if e.status == 404 => {
+            tracing::warn!(call_id, "the transcript is gone from Voice Intelligence");
+            return state
+                .store
+                .set_transcription_state(&tenant_id, &call_id, TranscriptionState::Failed)
+                .await;
+        }
+        Err(e) => return Err(upstream(e)),
+    };
+    match transcript.status {
+        TranscriptStatus::Completed => {}
+        status if status.is_final() => {
+            return state
+                .store
+                .set_transcription_state(&tenant_id, &call_id, TranscriptionState::Failed)
+                .await;
+        }
+        _ if polls >= state.config.transcripts.max_polls => {
+            tracing::warn!(call_id, polls, "gave up waiting for a transcript");
+            return state
+                .store
+                .set_transcription_state(&tenant_id, &call_id, TranscriptionState::TimedOut)
+                .await;
+        }
+        _ => {
+            state
+                .store
+                .set_transcription_state(&tenant_id, &call_id, TranscriptionState::InProgress)
+                .await?;
+            let next = Job::FetchTranscript {
+                transcript_sid: sid.to_string(),
+                polls: polls + 1,
+            };
+            return queue(state)?
+                .send(&next, state.config.transcripts.poll_interval)
+                .await;
+        }
+    }
+    let sentences = intelligence.sentences(sid).await.map_err(upstream)?;
+    let call = state.store.call(&tenant_id, &call_id).await?;
+    let duration = transcript.duration.unwrap_or(0);
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let record = TranscriptRecord {
+        transcript_sid: sid.to_string(),
+        call_id: call_id.clone(),
+        call_date: call.created_at.clone(),
+        duration_seconds: duration,
+        call_direction: call.direction,
+        scenario_name: call.scenario.clone(),
+        language_code: transcript.language_code.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+        summary: None,
+        enhanced: enhance(&sentences, duration, transcript.language_code.as_deref()),
+    };
+    state.store.put_transcript(&tenant_id, &record).await?;
+    tracing::info!(call_id, sentences = sentences.len(), "transcript stored");
+    Ok(())
+}
+
+fn queue(state: &AppState) -> Result<&shared::jobs::JobQueue> {
+    state
+        .jobs
+        .as_ref()
+        .ok_or_else(|| Error::internal("no job queue configured"))
+}
+
+fn upstream(e: shared::twilio::TwilioError) -> Error {
+    Error::Upstream(format!("Voice Intelligence: {e}"))
+}

@@ -1,0 +1,300 @@
+//! Transcripts end to end on the local stack: a call's recording callback queues a job, the
+//! worker asks the Voice Intelligence simulator, its webhook queues another, and the enhanced
+//! transcript is stored under the tenant and linked with the call. Duplicates make one
+//! transcript, a job that always fails ends in the dead-letter queue, a transcript the webhook
+//! never announces is found by the worker's own looks, and forged webhooks change nothing.
+
+use std::time::Duration;
+
+use e2e_tests::client::{Session, email};
+use e2e_tests::intelligence_sim::{IntelligenceSim, WebhookStyle};
+use e2e_tests::twilio_sim::TwilioSim;
+use e2e_tests::{Client, Options, TestStack};
+use serde_json::{Value, json};
+use shared::twilio::signature;
+
+async fn transcribing_stack(
+    sim: &TwilioSim,
+    vi: &IntelligenceSim,
+    style: WebhookStyle,
+) -> TestStack {
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(sim)
+            .jobs(3)
+            .env("TWILIO_INTELLIGENCE_SERVICE_SID", &vi.service_sid)
+            .env("TWILIO_INTELLIGENCE_BASE_URL", &vi.base_url)
+            .env("TRANSCRIPT_POLL_SECONDS", "1"),
+    )
+    .await;
+    vi.set_webhook(
+        &format!("{}/twilio-transcripts/webhook-callback", stack.public_url),
+        style,
+    );
+    stack
+}
+
+/// Places a call and waits until its transcript reached `status`; returns the call record.
+async fn call_with_transcript(c: &Client, s: &Session, status: &str) -> Value {
+    let placed = c
+        .get(
+            "/make-call/%2B14155550123/appointment_reminder",
+            Some(&s.access_token),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let call_id = placed.body["call_id"].as_str().unwrap();
+    wait_for_transcript(c, s, call_id, status).await
+}
+
+async fn wait_for_transcript(c: &Client, s: &Session, call_id: &str, status: &str) -> Value {
+    let mut record = Value::Null;
+    for _ in 0..150 {
+        record = c
+            .get(&format!("/calls/{call_id}"), Some(&s.access_token))
+            .await
+            .body;
+        if record["transcript_status"] == status {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the transcript never reached {status}: {record}");
+}
+
+#[tokio::test]
+async fn a_completed_call_becomes_an_enhanced_transcript_of_its_tenant() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::Json).await;
+    let c = stack.client();
+    let s = c.register(&email("vi")).await;
+    let t = Some(s.access_token.as_str());
+
+    let call = call_with_transcript(&c, &s, "completed").await;
+    let sid = call["transcript_sid"].as_str().unwrap().to_string();
+    assert!(sid.starts_with("GT"));
+
+    // What Voice Intelligence was asked: our recording, who is on which channel, our call id.
+    let asked = vi.transcripts();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].source_sid, call["recording_sid"].as_str().unwrap());
+    assert_eq!(asked[0].customer_key.as_deref(), call["call_id"].as_str());
+    let participants = asked[0].channel["participants"].as_array().unwrap();
+    assert_eq!(participants[0]["channel_participant"], 1);
+    assert_eq!(participants[0]["role"], "Customer");
+    assert_eq!(participants[0]["media_participant_id"], "+14155550123");
+    assert_eq!(participants[1]["role"], "Agent");
+    assert!(vi.webhook_statuses().iter().all(|s| *s == 204));
+
+    let listed = c.get("/api/enhanced-transcripts/", t).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let items = listed.body.as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["transcript_sid"], sid.as_str());
+    assert_eq!(items[0]["call_direction"], "outbound");
+    assert_eq!(items[0]["scenario_name"], "appointment_reminder");
+    assert_eq!(items[0]["participant_count"], 2);
+    assert!(listed.header("x-next-cursor").is_none());
+
+    let got = c.get(&format!("/api/enhanced-transcripts/{sid}"), t).await;
+    assert_eq!(got.status, 200, "{}", got.text);
+    let flow = got.body["conversation_flow"].as_array().unwrap();
+    assert_eq!(flow.len(), 4);
+    // The person on the line said what the caller said; the agent what the agent said.
+    for entry in flow {
+        let text = entry["text"].as_str().unwrap();
+        let expected = if text.contains("thank you") || text.contains("expecting") {
+            "customer"
+        } else {
+            "agent"
+        };
+        assert_eq!(entry["speaker"]["role"], expected, "{text}");
+    }
+    let summary = &got.body["summary_data"];
+    assert_eq!(summary["conversation_stats"]["turns"], 4);
+    assert!(summary["average_confidence"].as_f64().unwrap() > 0.8);
+    assert!(
+        got.body["full_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hello, this is the clinic")
+    );
+    assert_eq!(
+        got.body["formatted_data"]["participant_names"],
+        json!(["Customer", "AI Agent"])
+    );
+
+    // Another tenant: nothing to see.
+    let other = c.register(&email("vi-other")).await;
+    let o = Some(other.access_token.as_str());
+    assert_eq!(
+        c.get(&format!("/api/enhanced-transcripts/{sid}"), o)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(c.get("/api/enhanced-transcripts/", o).await.body, json!([]));
+}
+
+#[tokio::test]
+async fn duplicate_callbacks_and_webhooks_make_one_transcript() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::Form).await;
+    let c = stack.client();
+    let s = c.register(&email("vi-dup")).await;
+    let call = call_with_transcript(&c, &s, "completed").await;
+    let sid = call["transcript_sid"].as_str().unwrap().to_string();
+
+    // Twilio repeats the recording callback, and Voice Intelligence its webhook.
+    let call_sid = call["call_sid"].as_str().unwrap();
+    let recording_callback = sim
+        .call(call_sid)
+        .unwrap()
+        .callbacks
+        .into_iter()
+        .find(|cb| cb.url.contains("/twilio/recording-status"))
+        .unwrap();
+    for _ in 0..2 {
+        let signed = signature::sign(
+            &sim.auth_token,
+            &recording_callback.url,
+            &recording_callback.params,
+        );
+        let path = recording_callback
+            .url
+            .strip_prefix(&stack.public_url)
+            .unwrap();
+        let r = c
+            .send(
+                c.request(reqwest::Method::POST, path)
+                    .header("x-twilio-signature", signed)
+                    .form(&recording_callback.params),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        vi.repeat_webhook(&sid).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(vi.creates(), 1, "one transcript asked for");
+    let listed = c
+        .get("/api/enhanced-transcripts/", Some(&s.access_token))
+        .await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    let again = c
+        .get(
+            &format!("/calls/{}", call["call_id"].as_str().unwrap()),
+            Some(&s.access_token),
+        )
+        .await
+        .body;
+    assert_eq!(again["transcript_sid"], sid.as_str());
+    assert_eq!(again["transcript_status"], "completed");
+}
+
+#[tokio::test]
+async fn a_transcript_never_announced_is_found_by_the_workers_own_looks() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    vi.set_completion_delay(Duration::from_millis(1500));
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::None).await;
+    let c = stack.client();
+    let s = c.register(&email("vi-poll")).await;
+    let call = call_with_transcript(&c, &s, "completed").await;
+    assert!(vi.webhook_statuses().is_empty(), "no webhook was sent");
+    let sid = call["transcript_sid"].as_str().unwrap();
+    let got = c
+        .get(
+            &format!("/api/enhanced-transcripts/{sid}"),
+            Some(&s.access_token),
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.text);
+}
+
+#[tokio::test]
+async fn a_failed_transcript_is_recorded_on_the_call() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    vi.fail_transcripts();
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::Json).await;
+    let c = stack.client();
+    let s = c.register(&email("vi-fail")).await;
+    let call = call_with_transcript(&c, &s, "failed").await;
+    let sid = call["transcript_sid"].as_str().unwrap();
+    assert_eq!(
+        c.get(
+            &format!("/api/enhanced-transcripts/{sid}"),
+            Some(&s.access_token)
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn forged_webhooks_are_refused_and_a_job_that_always_fails_is_dead_lettered() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::Json).await;
+    let c = stack.client();
+    let unknown = format!("GT{}", "ab".repeat(16));
+    let path = "/twilio-transcripts/webhook-callback";
+    let url = format!("{}{path}", stack.public_url);
+    let body = json!({"transcript_sid": unknown, "service_sid": vi.service_sid}).to_string();
+    let hash = shared::auth::sha256_hex_bytes(body.as_bytes());
+    let signed_url = format!("{url}?bodySHA256={hash}");
+    let post = |query: String, signature: String, body: String| {
+        let c = &c;
+        async move {
+            c.send(
+                c.request(reqwest::Method::POST, &format!("{path}{query}"))
+                    .header("x-twilio-signature", signature)
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await
+            .status
+        }
+    };
+    let good = signature::sign(&sim.auth_token, &signed_url, &[]);
+    // Forged key, a body that does not match its signed hash, no hash at all.
+    let forged = signature::sign("not-the-token", &signed_url, &[]);
+    assert_eq!(
+        post(format!("?bodySHA256={hash}"), forged, body.clone()).await,
+        403
+    );
+    let altered = body.replace("service_sid", "service_sidx");
+    assert_eq!(
+        post(format!("?bodySHA256={hash}"), good.clone(), altered).await,
+        403
+    );
+    let unhashed = signature::sign(&sim.auth_token, &url, &[]);
+    assert_eq!(post(String::new(), unhashed, body.clone()).await, 403);
+
+    // A genuine webhook for a transcript no call of ours has: the job fails on every receive
+    // and ends in the dead-letter queue.
+    assert_eq!(post(format!("?bodySHA256={hash}"), good, body).await, 204);
+    let dead_letter = stack.dead_letter_url.clone().unwrap();
+    let sqs = aws_sdk_sqs::Client::new(
+        &shared::config::sdk_config(&shared::config::Config::aws_settings(&stack.env)).await,
+    );
+    let mut dead = Vec::new();
+    for _ in 0..40 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&dead_letter)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        dead.extend(out.messages.unwrap_or_default());
+        if !dead.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(dead.len(), 1, "the failing job is dead-lettered");
+    assert!(dead[0].body().unwrap().contains(&unknown));
+}
