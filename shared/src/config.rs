@@ -92,6 +92,10 @@ pub struct RateLimits {
     pub schedule: RateLimit,
     /// Buying and releasing phone numbers (each its own budget), per user.
     pub numbers: RateLimit,
+    /// Transcript work on demand (fetch, import, re-enhance, summarise), per user.
+    pub transcripts: RateLimit,
+    /// Whisper transcriptions, per user.
+    pub whisper: RateLimit,
 }
 
 #[derive(Clone)]
@@ -150,6 +154,12 @@ pub struct OpenAi {
     pub realtime_url: String,
     pub model: String,
     pub transcription_model: String,
+    /// The HTTP API (`https://api.openai.com/v1`): summaries and Whisper.
+    pub api_base_url: String,
+    /// The Responses API model that summarises transcripts.
+    pub summary_model: String,
+    /// The `/audio/transcriptions` model of `POST /whisper/transcribe`.
+    pub whisper_model: String,
 }
 
 /// Twilio credentials and the rules for placing and answering calls.
@@ -334,6 +344,12 @@ impl Config {
                 numbers: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_NUMBERS_PER_MINUTE")?.unwrap_or(5),
                 ),
+                transcripts: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_TRANSCRIPTS_PER_MINUTE")?.unwrap_or(10),
+                ),
+                whisper: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_WHISPER_PER_MINUTE")?.unwrap_or(10),
+                ),
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
             telephony: telephony(source, &jwt_secret, development_mode)?,
@@ -349,6 +365,17 @@ impl Config {
                 transcription_model: source
                     .get("OPENAI_TRANSCRIPTION_MODEL")
                     .unwrap_or_else(|| "gpt-4o-mini-transcribe".into()),
+                api_base_url: source
+                    .get("OPENAI_API_BASE_URL")
+                    .unwrap_or_else(|| "https://api.openai.com/v1".into())
+                    .trim_end_matches('/')
+                    .to_string(),
+                summary_model: source
+                    .get("OPENAI_SUMMARY_MODEL")
+                    .unwrap_or_else(|| "gpt-4o-mini".into()),
+                whisper_model: source
+                    .get("OPENAI_WHISPER_MODEL")
+                    .unwrap_or_else(|| "whisper-1".into()),
             },
             jwt_secret,
         })

@@ -49,6 +49,9 @@ pub enum Error {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 413: the body is larger than the endpoint takes (the detail names the limit).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// 429 with `Retry-After` in seconds.
     #[error("rate limited: {detail}")]
     RateLimited { detail: String, retry_after: u64 },
@@ -90,6 +93,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,6 +111,7 @@ impl Error {
             | Error::Forbidden(d)
             | Error::NotFound(d)
             | Error::Conflict(d)
+            | Error::TooLarge(d)
             | Error::Upstream(d)
             | Error::Unavailable(d) => (d.clone(), Vec::new()),
             Error::RateLimited { detail, .. } => (detail.clone(), Vec::new()),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod lambda;
+pub mod openai;
 pub mod openapi;
 pub mod state;
 pub mod store;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub intelligence: Option<Intelligence>,
     /// `None` when no job queue is configured.
     pub jobs: Option<JobQueue>,
+    /// OpenAI's HTTP API (summaries, Whisper); `None` without an API key.
+    pub openai: Option<crate::openai::Client>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             _ => None,
         };
         Self {
+            openai: crate::openai::Client::from_config(&config.openai),
             twilio,
             intelligence,
             jobs: config

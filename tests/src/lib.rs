@@ -11,6 +11,7 @@ pub mod client;
 pub mod intelligence_sim;
 pub mod media_sim;
 pub mod mulaw;
+pub mod openai_http_sim;
 pub mod realtime_schema;
 pub mod realtime_sim;
 pub mod stamp;
@@ -338,6 +339,8 @@ async fn boot(
             "RATE_LIMIT_CALLS_PER_MINUTE",
             "RATE_LIMIT_SCHEDULE_PER_MINUTE",
             "RATE_LIMIT_NUMBERS_PER_MINUTE",
+            "RATE_LIMIT_TRANSCRIPTS_PER_MINUTE",
+            "RATE_LIMIT_WHISPER_PER_MINUTE",
         ] {
             env.insert(key.into(), "1000".into());
         }

@@ -137,6 +137,20 @@ impl Spec {
         depth: usize,
         errors: &mut Vec<String>,
     ) {
+        self.check_in(schema, value, path, depth, errors, &[]);
+    }
+
+    /// [`Spec::check`] for a schema that is one member of an `allOf`: the properties its
+    /// siblings declare (`inherited`) are not unknown to it.
+    fn check_in(
+        &self,
+        schema: &Value,
+        value: &Value,
+        path: &str,
+        depth: usize,
+        errors: &mut Vec<String>,
+        inherited: &[String],
+    ) {
         if depth > MAX_DEPTH {
             errors.push(format!("{}: schema nesting too deep", shown(path)));
             return;
@@ -152,7 +166,7 @@ impl Spec {
         };
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             match self.resolve(reference) {
-                Some(target) => self.check(target, value, path, depth + 1, errors),
+                Some(target) => self.check_in(target, value, path, depth + 1, errors, inherited),
                 None => errors.push(format!("{}: unresolvable $ref {reference}", shown(path))),
             }
         }
@@ -165,13 +179,17 @@ impl Spec {
         check_literals(schema, value, path, errors);
         check_bounds(schema, value, path, errors);
         match value {
-            Value::Object(object) => self.check_object(schema, object, path, depth, errors),
+            Value::Object(object) => {
+                self.check_object(schema, object, path, depth, errors, inherited)
+            }
             Value::Array(items) => self.check_items(schema, items, path, depth, errors),
             _ => {}
         }
         if let Some(Value::Array(all)) = schema.get("allOf") {
+            let mut siblings: Vec<String> = inherited.to_vec();
+            self.all_of_properties(schema, depth, &mut siblings);
             for branch in all {
-                self.check(branch, value, path, depth + 1, errors);
+                self.check_in(branch, value, path, depth + 1, errors, &siblings);
             }
         }
         for keyword in ["anyOf", "oneOf"] {
@@ -214,6 +232,7 @@ impl Spec {
         path: &str,
         depth: usize,
         errors: &mut Vec<String>,
+        inherited: &[String],
     ) {
         if let Some(Value::Array(required)) = schema.get("required") {
             for key in required.iter().filter_map(Value::as_str) {
@@ -233,7 +252,7 @@ impl Spec {
                 self.check(property, item, &child, depth + 1, errors);
                 continue;
             }
-            if known.contains(&key.as_str()) {
+            if known.contains(&key.as_str()) || inherited.iter().any(|k| k == key) {
                 continue; // declared by an allOf member, checked there
             }
             match schema.get("additionalProperties") {
@@ -249,6 +268,33 @@ impl Spec {
                 }
                 None => {}
             }
+        }
+    }
+
+    /// Every property the `allOf` members of `schema` declare, through `$ref`s and nested
+    /// `allOf`s: what one member may carry because another declares it.
+    fn all_of_properties(&self, schema: &Map<String, Value>, depth: usize, out: &mut Vec<String>) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let Some(Value::Array(all)) = schema.get("allOf") else {
+            return;
+        };
+        for member in all {
+            let member = match member.get("$ref").and_then(Value::as_str) {
+                Some(reference) => match self.resolve(reference) {
+                    Some(target) => target,
+                    None => continue,
+                },
+                None => member,
+            };
+            let Some(member) = member.as_object() else {
+                continue;
+            };
+            if let Some(props) = member.get("properties").and_then(Value::as_object) {
+                out.extend(props.keys().cloned());
+            }
+            self.all_of_properties(member, depth + 1, out);
         }
     }
 

@@ -3,9 +3,13 @@
 //! (`worker`, invoked by the `transcript-worker` function and the local runner's poller).
 
 mod handlers;
+mod ingest;
 mod view;
 pub mod worker;
 
+pub use handlers::manage::IMPORT_BUDGET;
+
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use shared::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,4 +23,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::enhanced::list))
         .route("/api/enhanced-transcripts", get(handlers::enhanced::list))
         .routes(routes!(handlers::enhanced::get))
+        .routes(routes!(handlers::manage::re_enhance))
+        .routes(routes!(handlers::manage::fetch_and_store_enhanced))
+        .routes(routes!(handlers::manage::fetch_and_store))
+        .routes(routes!(handlers::manage::import))
+        .routes(routes!(handlers::manage::delete))
+        .routes(routes!(handlers::stored::twilio_list))
+        .routes(routes!(handlers::stored::twilio_get))
+        .routes(routes!(handlers::stored::list))
+        .route("/stored-transcripts", get(handlers::stored::list))
+        .routes(routes!(handlers::stored::get))
+        .routes(routes!(handlers::stored::plain))
+        .routes(routes!(handlers::summarize::summarize))
+        .merge(
+            // An upload is bigger than any other body: room for the file and its form.
+            OpenApiRouter::new()
+                .routes(routes!(handlers::whisper::transcribe))
+                .layer(DefaultBodyLimit::max(
+                    handlers::whisper::MAX_AUDIO_BYTES + 64 * 1024,
+                )),
+        )
 }

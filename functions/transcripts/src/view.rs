@@ -140,3 +140,156 @@ impl From<TranscriptRecord> for EnhancedTranscript {
         }
     }
 }
+
+/// A sentence the way Voice Intelligence lists it (`speaker` is the channel).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelSentence {
+    pub text: String,
+    pub speaker: u32,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub confidence: Option<f64>,
+}
+
+/// A stored transcript in Voice Intelligence's own shape (what the reference frontend's
+/// transcript list and detail read).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwilioShaped {
+    pub sid: String,
+    pub status: &'static str,
+    pub date_created: String,
+    pub date_updated: String,
+    pub duration: u32,
+    pub language_code: Option<String>,
+    pub sentences: Vec<ChannelSentence>,
+}
+
+impl From<TranscriptRecord> for TwilioShaped {
+    fn from(r: TranscriptRecord) -> Self {
+        Self {
+            sentences: r
+                .enhanced
+                .conversation_flow
+                .iter()
+                .map(|e| ChannelSentence {
+                    text: e.text.clone(),
+                    speaker: e.speaker.channel,
+                    start_time: e.start_time,
+                    end_time: e.end_time,
+                    confidence: e.confidence,
+                })
+                .collect(),
+            sid: r.transcript_sid,
+            status: "completed",
+            date_created: r.created_at,
+            date_updated: r.updated_at,
+            duration: r.duration_seconds,
+            language_code: r.language_code,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwilioShapedPage {
+    pub transcripts: Vec<TwilioShaped>,
+    /// Pass as `page_token` for the next page; absent on the last.
+    pub next_page_token: Option<String>,
+}
+
+/// A sentence as the plain transcript shapes list it (`speaker` is the role).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleSentence {
+    pub transcript: String,
+    /// `customer`, `agent` or `unknown`.
+    pub speaker: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub confidence: Option<f64>,
+}
+
+fn role_sentences(flow: &[FlowEntry]) -> Vec<RoleSentence> {
+    flow.iter()
+        .map(|e| RoleSentence {
+            transcript: e.text.clone(),
+            speaker: e.speaker.role.clone(),
+            start_time: e.start_time,
+            end_time: e.end_time,
+            confidence: e.confidence,
+        })
+        .collect()
+}
+
+/// A stored transcript in the reference app's plain stored shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stored {
+    /// The call's id.
+    pub id: String,
+    pub transcript_sid: String,
+    pub status: &'static str,
+    pub full_text: String,
+    pub date_created: String,
+    pub date_updated: String,
+    pub duration: u32,
+    pub language_code: Option<String>,
+    pub created_at: String,
+    /// Only on a single transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentences: Option<Vec<RoleSentence>>,
+}
+
+impl Stored {
+    pub fn of(r: TranscriptRecord, with_sentences: bool) -> Self {
+        Self {
+            sentences: with_sentences.then(|| role_sentences(&r.enhanced.conversation_flow)),
+            id: r.call_id,
+            transcript_sid: r.transcript_sid,
+            status: "completed",
+            full_text: r.enhanced.full_text,
+            date_created: r.created_at.clone(),
+            date_updated: r.updated_at,
+            duration: r.duration_seconds,
+            language_code: r.language_code,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlainTranscript {
+    pub full_text: String,
+    pub sentences: Vec<RoleSentence>,
+    pub language_code: Option<String>,
+    pub duration: u32,
+    pub status: &'static str,
+    pub transcript_sid: String,
+}
+
+impl From<TranscriptRecord> for PlainTranscript {
+    fn from(r: TranscriptRecord) -> Self {
+        Self {
+            sentences: role_sentences(&r.enhanced.conversation_flow),
+            full_text: r.enhanced.full_text,
+            language_code: r.language_code,
+            duration: r.duration_seconds,
+            status: "completed",
+            transcript_sid: r.transcript_sid,
+        }
+    }
+}
+
+/// `{status: "success", message?, transcript}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlainReply {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    pub transcript: PlainTranscript,
+}
+
+/// `{status: "success", message, transcript_data}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnhancedReply {
+    pub status: &'static str,
+    pub message: &'static str,
+    pub transcript_data: EnhancedTranscript,
+}

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use shared::domain::calls::Direction;
-use shared::domain::transcripts::{TranscriptionState, enhance};
+use shared::domain::transcripts::TranscriptionState;
 use shared::jobs::Job;
 use shared::store::calls::SidLink;
-use shared::store::transcripts::{TranscriptRecord, TranscriptionClaim};
+use shared::store::transcripts::TranscriptionClaim;
 use shared::twilio::intelligence::{Intelligence, Participant, TranscriptStatus};
 use shared::{AppState, Error, Result};
 
@@ -201,25 +201,8 @@ async fn fetch(state: &AppState, intelligence: &Intelligence, sid: &str, polls: 
                 .await;
         }
     }
-    let sentences = intelligence.sentences(sid).await.map_err(upstream)?;
     let call = state.store.call(&tenant_id, &call_id).await?;
-    let duration = transcript.duration.unwrap_or(0);
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let record = TranscriptRecord {
-        transcript_sid: sid.to_string(),
-        call_id: call_id.clone(),
-        call_date: call.created_at.clone(),
-        duration_seconds: duration,
-        call_direction: call.direction,
-        scenario_name: call.scenario.clone(),
-        language_code: transcript.language_code.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-        summary: None,
-        enhanced: enhance(&sentences, duration, transcript.language_code.as_deref()),
-    };
-    state.store.put_transcript(&tenant_id, &record).await?;
-    tracing::info!(call_id, sentences = sentences.len(), "transcript stored");
+    crate::ingest::store_completed(state, &tenant_id, &call, &transcript).await?;
     Ok(())
 }
 

@@ -16,7 +16,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{Put, PutRequest, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    Delete, DeleteRequest, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
+};
 
 use super::pages::{ItemFilter, Listing, TimeWindow};
 use super::{
@@ -385,6 +387,56 @@ impl Store {
             .map(|item| from_item(item, Vec::new()))
             .collect::<Result<Vec<_>>>()?;
         Ok((records, next))
+    }
+
+    /// Removes the call's stored transcript (its pages, its item, its SID marker) and the call's
+    /// link to it, so the call can be transcribed again. Idempotent.
+    pub async fn delete_transcript(&self, tenant_id: &str, call_id: &str, sid: &str) -> Result<()> {
+        let pk = keys::tenant(tenant_id);
+        let pages = self
+            .query_prefix(pk.clone(), &format!("TRPAGE#{call_id}#"), false)
+            .await?;
+        let deletes = pages
+            .iter()
+            .map(|page| -> Result<WriteRequest> {
+                Ok(WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .key(keys::PK, s(&pk))
+                            .key(keys::SK, s(page.str(keys::SK)?))
+                            .build()?,
+                    )
+                    .build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write(deletes).await?;
+        let item = Delete::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(transcript_key(call_id)))
+            .build()?;
+        let marker = Delete::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::transcript_sid(sid)))
+            .key(keys::SK, s(keys::TRANSCRIPT_SID))
+            .condition_expression("attribute_not_exists(PK) OR tenant_id = :tenant")
+            .expression_attribute_values(":tenant", s(tenant_id))
+            .build()?;
+        let unlink = Update::builder()
+            .table_name(self.table())
+            .key(keys::PK, s(&pk))
+            .key(keys::SK, s(keys::call(call_id)))
+            .update_expression("REMOVE transcript_sid, transcript_status, transcript_claimed_at")
+            .condition_expression("attribute_exists(PK)")
+            .build()?;
+        self.client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(item).build())
+            .transact_items(TransactWriteItem::builder().delete(marker).build())
+            .transact_items(TransactWriteItem::builder().update(unlink).build())
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// Stores a summary of the transcript.

@@ -17,3 +17,4 @@ mod template;
 mod tokens;
 mod transcripts;
 mod webhooks;
+mod whisper;

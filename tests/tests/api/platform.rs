@@ -60,6 +60,21 @@ async fn health_openapi_and_docs() {
         ("post", "/twilio-transcripts/webhook-callback"),
         ("get", "/api/enhanced-transcripts/"),
         ("get", "/api/enhanced-transcripts/{transcript_sid}"),
+        (
+            "post",
+            "/api/enhanced-transcripts/{transcript_sid}/re-enhance",
+        ),
+        ("post", "/api/enhanced-twilio-transcripts/fetch-and-store"),
+        ("post", "/api/transcripts/fetch-and-store/{transcript_sid}"),
+        ("post", "/api/import-twilio-transcripts"),
+        ("delete", "/twilio-transcripts/{transcript_sid}"),
+        ("get", "/stored-twilio-transcripts"),
+        ("get", "/stored-twilio-transcripts/{transcript_sid}"),
+        ("get", "/stored-transcripts/"),
+        ("get", "/stored-transcripts/{transcript_sid}"),
+        ("get", "/api/transcripts/{transcript_sid}"),
+        ("post", "/api/transcripts/{transcript_sid}/summarize"),
+        ("post", "/whisper/transcribe"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

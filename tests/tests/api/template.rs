@@ -95,11 +95,33 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         // A batch's jobs run side by side; the longest reads a transcript and up to three
         // pages (3,000 sentences) of it.
         ("TranscriptWorkerFunction", retried * 4),
+        // The transcript, then up to three pages of sentences.
+        ("FetchTranscriptFunction", retried * 4),
+        ("FetchEnhancedTranscriptFunction", retried * 4),
+        // The transcript read twice (who owns it, then afresh), then its sentences.
+        ("ReEnhanceTranscriptFunction", retried * 5),
+        // Calls are started within the import's budget; the last may need all of its requests.
+        (
+            "ImportTranscriptsFunction",
+            transcripts::IMPORT_BUDGET + retried * 5,
+        ),
+        ("DeleteTranscriptFunction", retried),
     ] {
         let limit = timeout(&t, function);
         assert!(
             worst + MARGIN <= limit,
             "{function}: Twilio may take {worst:?} (tries of {try_timeout:?}), the function has {limit:?}"
+        );
+    }
+}
+
+#[test]
+fn openai_requests_fit_inside_their_functions_timeouts() {
+    let t = template();
+    for function in ["SummarizeTranscriptFunction", "WhisperTranscribeFunction"] {
+        assert!(
+            shared::openai::TIMEOUT + MARGIN <= timeout(&t, function),
+            "{function}"
         );
     }
 }

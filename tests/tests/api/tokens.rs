@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::store::keys;
 
 /// Every route that takes an access token.
-pub const PROTECTED_ROUTES: [(&str, &str); 32] = [
+pub const PROTECTED_ROUTES: [(&str, &str); 44] = [
     ("GET", "/users/me"),
     ("GET", "/scenarios"),
     ("GET", "/scenarios/default"),
@@ -47,6 +47,36 @@ pub const PROTECTED_ROUTES: [(&str, &str); 32] = [
         "GET",
         "/api/enhanced-transcripts/GT00000000000000000000000000000000",
     ),
+    (
+        "POST",
+        "/api/enhanced-transcripts/GT00000000000000000000000000000000/re-enhance",
+    ),
+    ("POST", "/api/enhanced-twilio-transcripts/fetch-and-store"),
+    (
+        "POST",
+        "/api/transcripts/fetch-and-store/GT00000000000000000000000000000000",
+    ),
+    ("POST", "/api/import-twilio-transcripts"),
+    (
+        "DELETE",
+        "/twilio-transcripts/GT00000000000000000000000000000000",
+    ),
+    ("GET", "/stored-twilio-transcripts"),
+    (
+        "GET",
+        "/stored-twilio-transcripts/GT00000000000000000000000000000000",
+    ),
+    ("GET", "/stored-transcripts/"),
+    (
+        "GET",
+        "/stored-transcripts/GT00000000000000000000000000000000",
+    ),
+    ("GET", "/api/transcripts/GT00000000000000000000000000000000"),
+    (
+        "POST",
+        "/api/transcripts/GT00000000000000000000000000000000/summarize",
+    ),
+    ("POST", "/whisper/transcribe"),
 ];
 
 fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use e2e_tests::client::{Session, email};
 use e2e_tests::intelligence_sim::{IntelligenceSim, WebhookStyle};
+use e2e_tests::openai_http_sim::OpenAiHttpSim;
 use e2e_tests::twilio_sim::TwilioSim;
 use e2e_tests::{Client, Options, TestStack};
 use serde_json::{Value, json};
@@ -297,4 +298,263 @@ async fn forged_webhooks_are_refused_and_a_job_that_always_fails_is_dead_lettere
     }
     assert_eq!(dead.len(), 1, "the failing job is dead-lettered");
     assert!(dead[0].body().unwrap().contains(&unknown));
+}
+
+#[tokio::test]
+async fn stored_shapes_import_re_enhance_and_delete_stay_within_the_tenant() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let stack = transcribing_stack(&sim, &vi, WebhookStyle::Json).await;
+    let c = stack.client();
+    let s = c.register(&email("vi-shapes")).await;
+    let t = Some(s.access_token.as_str());
+    let call = call_with_transcript(&c, &s, "completed").await;
+    let sid = call["transcript_sid"].as_str().unwrap().to_string();
+    let call_id = call["call_id"].as_str().unwrap().to_string();
+
+    // The reference frontend's shapes.
+    let listed = c.get("/stored-twilio-transcripts", t).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let first = &listed.body["transcripts"][0];
+    assert_eq!(first["sid"], sid.as_str());
+    assert_eq!(first["sentences"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        first["sentences"][1]["speaker"], 1,
+        "the person on channel 1"
+    );
+    assert_eq!(
+        c.get(&format!("/stored-twilio-transcripts/{sid}"), t)
+            .await
+            .body["sid"],
+        sid.as_str()
+    );
+    let stored = c.get("/stored-transcripts/", t).await.body;
+    assert_eq!(stored[0]["transcript_sid"], sid.as_str());
+    assert!(stored[0].get("sentences").is_none());
+    let one = c.get(&format!("/stored-transcripts/{sid}"), t).await.body;
+    assert_eq!(one["sentences"][1]["speaker"], "customer");
+    let plain = c.get(&format!("/api/transcripts/{sid}"), t).await.body;
+    assert_eq!(plain["status"], "success");
+    assert_eq!(plain["transcript"]["sentences"][0]["speaker"], "agent");
+    let again = c
+        .post(
+            &format!("/api/transcripts/fetch-and-store/{sid}"),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.body["message"], "Transcript already stored",
+        "{}",
+        again.text
+    );
+
+    // Another tenant can neither read, fetch, re-enhance nor delete it.
+    let other = c.register(&email("vi-shapes-other")).await;
+    let o = Some(other.access_token.as_str());
+    for path in [
+        format!("/stored-twilio-transcripts/{sid}"),
+        format!("/stored-transcripts/{sid}"),
+        format!("/api/transcripts/{sid}"),
+    ] {
+        assert_eq!(c.get(&path, o).await.status, 404, "{path}");
+    }
+    for path in [
+        format!("/api/transcripts/fetch-and-store/{sid}"),
+        format!("/api/enhanced-transcripts/{sid}/re-enhance"),
+    ] {
+        assert_eq!(c.post(&path, o, &json!({})).await.status, 404, "{path}");
+    }
+    let theirs = c
+        .post(
+            "/api/enhanced-twilio-transcripts/fetch-and-store",
+            o,
+            &json!(sid),
+        )
+        .await;
+    assert_eq!(theirs.status, 404, "{}", theirs.text);
+    assert_eq!(
+        c.json(
+            reqwest::Method::DELETE,
+            &format!("/twilio-transcripts/{sid}"),
+            o,
+            &json!({})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        c.get("/stored-twilio-transcripts", o).await.body["transcripts"],
+        json!([])
+    );
+    let imported = c
+        .post("/api/import-twilio-transcripts", o, &json!({}))
+        .await;
+    assert_eq!(
+        imported.body["results"]["success"],
+        json!([]),
+        "{}",
+        imported.text
+    );
+    // A transcript of no call of ours at all.
+    let stranger = format!("GT{}", "cd".repeat(16));
+    assert_eq!(
+        c.post(
+            &format!("/api/transcripts/fetch-and-store/{stranger}"),
+            t,
+            &json!({})
+        )
+        .await
+        .status,
+        404
+    );
+
+    // Re-enhance reads Voice Intelligence again.
+    vi.script(vec![
+        (
+            e2e_tests::twilio_sim::Party::Agent,
+            "A new first line.".into(),
+        ),
+        (
+            e2e_tests::twilio_sim::Party::Person,
+            "And a new answer.".into(),
+        ),
+    ]);
+    let redone = c
+        .post(
+            &format!("/api/enhanced-transcripts/{sid}/re-enhance"),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(redone.status, 200, "{}", redone.text);
+    assert_eq!(
+        redone.body["transcript_data"]["full_text"],
+        "A new first line. And a new answer."
+    );
+
+    // Lost here but still at Voice Intelligence: the import brings it back.
+    let state = stack.second_instance().await;
+    let tenant = c.get("/users/me", t).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    state
+        .store
+        .delete_transcript(&tenant, &call_id, &sid)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get(&format!("/api/transcripts/{sid}"), t).await.status,
+        404
+    );
+    let imported = c
+        .post("/api/import-twilio-transcripts", t, &json!({}))
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert_eq!(imported.body["results"]["success"], json!([sid]));
+    let enhanced = c
+        .post(
+            "/api/enhanced-twilio-transcripts/fetch-and-store",
+            t,
+            &json!({"transcript_sid": sid}),
+        )
+        .await;
+    assert_eq!(
+        enhanced.body["message"], "Enhanced transcript already exists",
+        "{}",
+        enhanced.text
+    );
+
+    // Delete: here and at Voice Intelligence, and the call no longer links it.
+    let deleted = c
+        .json(
+            reqwest::Method::DELETE,
+            &format!("/twilio-transcripts/{sid}"),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!(deleted.body["message"], "Transcript deleted");
+    assert!(vi.transcripts()[0].deleted);
+    assert_eq!(
+        c.get(&format!("/api/enhanced-transcripts/{sid}"), t)
+            .await
+            .status,
+        404
+    );
+    let unlinked = c.get(&format!("/calls/{call_id}"), t).await.body;
+    assert!(unlinked["transcript_sid"].is_null(), "{unlinked}");
+}
+
+#[tokio::test]
+async fn a_summary_is_asked_of_openai_once_then_served_from_the_store() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let openai = OpenAiHttpSim::start().await;
+    let stack = TestStack::start_with(
+        Options::default()
+            .development_calls(&sim)
+            .jobs(3)
+            .env("TWILIO_INTELLIGENCE_SERVICE_SID", &vi.service_sid)
+            .env("TWILIO_INTELLIGENCE_BASE_URL", &vi.base_url)
+            .env("OPENAI_API_KEY", &openai.api_key)
+            .env("OPENAI_API_BASE_URL", &openai.base_url)
+            .env("OPENAI_SUMMARY_MODEL", "gpt-summary-test"),
+    )
+    .await;
+    vi.set_webhook(
+        &format!("{}/twilio-transcripts/webhook-callback", stack.public_url),
+        WebhookStyle::Json,
+    );
+    let c = stack.client();
+    let s = c.register(&email("vi-sum")).await;
+    let t = Some(s.access_token.as_str());
+    let call = call_with_transcript(&c, &s, "completed").await;
+    let sid = call["transcript_sid"].as_str().unwrap().to_string();
+    let path = format!("/api/transcripts/{sid}/summarize");
+
+    let other = c.register(&email("vi-sum-other")).await;
+    assert_eq!(
+        c.post(&path, Some(&other.access_token), &json!({}))
+            .await
+            .status,
+        404
+    );
+
+    let first = c.post(&path, t, &json!({})).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["cached"], false);
+    let summary = first.body["summary"].as_str().unwrap().to_string();
+    assert!(summary.contains("Tuesday"), "{summary}");
+    let second = c.post(&path, t, &json!({})).await;
+    assert_eq!(second.body["cached"], true);
+    assert_eq!(second.body["summary"], summary.as_str());
+    let asked = openai.received();
+    assert_eq!(asked.len(), 1, "asked once");
+    assert_eq!(asked[0].body["model"], "gpt-summary-test");
+    assert!(
+        asked[0].body["input"]
+            .as_str()
+            .unwrap()
+            .contains("Customer: Oh hi")
+    );
+    assert_eq!(openai.violations(), Vec::<String>::new());
+    let enhanced = c
+        .get(&format!("/api/enhanced-transcripts/{sid}"), t)
+        .await
+        .body;
+    assert_eq!(enhanced["summary"], summary.as_str());
+
+    // A re-enhance keeps it.
+    let redone = c
+        .post(
+            &format!("/api/enhanced-transcripts/{sid}/re-enhance"),
+            t,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(redone.body["transcript_data"]["summary"], summary.as_str());
 }

@@ -32,12 +32,18 @@ pub struct ListQuery {
     /// Calls made at or before this RFC 3339 time (not earlier than `date_from`).
     #[param(format = DateTime)]
     date_to: Option<String>,
+    /// Transcripts to skip before the page (0 to 500; the reference frontend pages this way).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 500)]
+    skip: Option<String>,
     /// 1 to 100; default 10.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The `X-Next-Cursor` of the previous page, with the same filters.
     cursor: Option<String>,
 }
+
+/// Most transcripts `skip` may pass over.
+const MAX_SKIP: usize = 500;
 
 /// The caller's enhanced transcripts, newest call first; the next page's cursor comes in the
 /// `X-Next-Cursor` header.
@@ -71,6 +77,19 @@ pub async fn list(
     let from = filters.time_ms(non_empty(query.date_from).as_deref(), "date_from");
     let to = filters.time_ms(non_empty(query.date_to).as_deref(), "date_to");
     let limit = filters.limit(non_empty(query.limit).as_deref(), 10, MAX_LIMIT);
+    let skip: usize = filters
+        .parse::<usize>(
+            non_empty(query.skip).as_deref(),
+            "skip",
+            "must be between 0 and 500",
+        )
+        .unwrap_or(0);
+    if skip > MAX_SKIP {
+        filters.extend(vec![shared::FieldError::new(
+            "skip",
+            "must be between 0 and 500",
+        )]);
+    }
     let window = TimeWindow::new(from, to, ("date_from", "date_to")).unwrap_or_else(|errors| {
         filters.extend(errors);
         TimeWindow::default()
@@ -81,15 +100,16 @@ pub async fn list(
         scenario,
         window,
     };
-    let (records, next) = state
+    let (mut records, next) = state
         .store
         .list_transcripts(
             &user.tenant_id,
             &filter,
-            limit,
+            skip + limit,
             non_empty(query.cursor).as_deref(),
         )
         .await?;
+    records.drain(..skip.min(records.len()));
     let mut headers = HeaderMap::new();
     if let Some(cursor) = next.and_then(|c| c.parse().ok()) {
         headers.insert(NEXT_CURSOR, cursor);

@@ -1,0 +1,264 @@
+//! An OpenAI HTTP API simulator: `POST /v1/responses` (summaries) and `POST
+//! /v1/audio/transcriptions` (Whisper uploads).
+//!
+//! Every request is checked against the published spec (`openai_openapi.yaml`, with the same
+//! closed-object rule as the Realtime checks: the live API refuses unknown parameters), and
+//! what the simulator answers is in the spec's shapes. Violations are collected for the test
+//! to assert on.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+use crate::realtime_schema::validate_against;
+
+/// A request the simulator received: its path and body (JSON, or the multipart fields as an
+/// object with the file's size in place of its bytes).
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub path: String,
+    pub body: Value,
+    /// Bytes of the uploaded file, for transcriptions.
+    pub file_bytes: usize,
+}
+
+pub struct OpenAiHttpSim {
+    /// Ends in `/v1`, like `OPENAI_API_BASE_URL`.
+    pub base_url: String,
+    pub api_key: String,
+    inner: Arc<Inner>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+struct Inner {
+    api_key: String,
+    state: Mutex<SimState>,
+}
+
+struct SimState {
+    received: Vec<Received>,
+    violations: Vec<String>,
+    summary: String,
+    transcription: String,
+    fail_next: Option<u16>,
+}
+
+impl OpenAiHttpSim {
+    pub async fn start() -> OpenAiHttpSim {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the OpenAI HTTP simulator");
+        let base_url = format!("http://{}/v1", listener.local_addr().expect("address"));
+        let api_key = format!("sk-sim-{}", shared::auth::random_token(12));
+        let inner = Arc::new(Inner {
+            api_key: api_key.clone(),
+            state: Mutex::new(SimState {
+                received: Vec::new(),
+                violations: Vec::new(),
+                summary: "The clinic confirmed the appointment for Tuesday at ten.".into(),
+                transcription: "Hello, I would like to book an appointment.".into(),
+                fail_next: None,
+            }),
+        });
+        let app = axum::Router::new()
+            .route("/v1/responses", post(responses))
+            .route("/v1/audio/transcriptions", post(transcriptions))
+            .with_state(Arc::clone(&inner));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        OpenAiHttpSim {
+            base_url,
+            api_key,
+            inner,
+            server,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.state().received.clone()
+    }
+
+    /// Requests that broke the spec, each naming what was wrong.
+    pub fn violations(&self) -> Vec<String> {
+        self.inner.state().violations.clone()
+    }
+
+    /// The next request is answered with this HTTP status and an error body.
+    pub fn fail_next(&self, status: u16) {
+        self.inner.state().fail_next = Some(status);
+    }
+
+    pub fn set_transcription(&self, text: &str) {
+        self.inner.state().transcription = text.into();
+    }
+}
+
+impl Drop for OpenAiHttpSim {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, SimState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn authorized(&self, request: &Request) -> bool {
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {}", self.api_key))
+    }
+
+    /// An error answer, if one is due (unauthorised, or injected).
+    fn refusal(&self, authorized: bool) -> Option<Response> {
+        if !authorized {
+            return Some(error(
+                StatusCode::UNAUTHORIZED,
+                "Incorrect API key provided",
+            ));
+        }
+        let status = self.state().fail_next.take()?;
+        Some(error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "The server had an error while processing your request",
+        ))
+    }
+
+    fn record(&self, path: &str, body: Value, file_bytes: usize, schema: &str) {
+        let mut state = self.state();
+        if let Err(problems) = validate_against(schema, &body) {
+            state
+                .violations
+                .extend(problems.into_iter().map(|p| format!("{path}: {p}")));
+        }
+        state.received.push(Received {
+            path: path.into(),
+            body,
+            file_bytes,
+        });
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}})),
+    )
+        .into_response()
+}
+
+/// A `Response` object holding `text` as the assistant's message.
+pub fn response_object(request: &Value, text: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({
+        "id": format!("resp_{}", shared::auth::random_token(12)),
+        "object": "response",
+        "created_at": now,
+        "status": "completed",
+        "error": null,
+        "incomplete_details": null,
+        "instructions": request["instructions"],
+        "max_output_tokens": request["max_output_tokens"],
+        "model": request["model"],
+        "output": [{
+            "type": "message",
+            "id": format!("msg_{}", shared::auth::random_token(12)),
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }],
+        "parallel_tool_calls": true,
+        "previous_response_id": null,
+        "temperature": 1.0,
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "usage": {
+            "input_tokens": 120,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": 24,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 144,
+        },
+        "metadata": {},
+    })
+}
+
+async fn responses(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let authorized = inner.authorized(&request);
+    let body = match axum::body::to_bytes(request.into_body(), 1 << 20).await {
+        Ok(bytes) => serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
+    inner.record("/v1/responses", body.clone(), 0, "CreateResponse");
+    if let Some(refusal) = inner.refusal(authorized) {
+        return refusal;
+    }
+    let text = inner.state().summary.clone();
+    Json(response_object(&body, &text)).into_response()
+}
+
+async fn transcriptions(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let authorized = inner.authorized(&request);
+    let mut fields = serde_json::Map::new();
+    let mut file_bytes = 0;
+    match Multipart::from_request(request, &()).await {
+        Ok(mut form) => {
+            while let Ok(Some(field)) = form.next_field().await {
+                let name = field.name().unwrap_or_default().to_string();
+                if name == "file" {
+                    let bytes = field.bytes().await.unwrap_or_default();
+                    file_bytes = bytes.len();
+                    // The spec types the file as a (binary) string.
+                    fields.insert(name, Value::String(format!("<{} bytes>", bytes.len())));
+                } else {
+                    let text = field.text().await.unwrap_or_default();
+                    fields.insert(name, Value::String(text));
+                }
+            }
+        }
+        Err(_) => {
+            inner
+                .state()
+                .violations
+                .push("/v1/audio/transcriptions: not a multipart body".into());
+        }
+    }
+    inner.record(
+        "/v1/audio/transcriptions",
+        Value::Object(fields),
+        file_bytes,
+        "CreateTranscriptionRequest",
+    );
+    if let Some(refusal) = inner.refusal(authorized) {
+        return refusal;
+    }
+    let text = inner.state().transcription.clone();
+    Json(json!({"text": text})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_response_has_the_published_shape() {
+        let request = shared::openai::summary_request("gpt-4o-mini", "Customer: hi");
+        assert_eq!(validate_against("CreateResponse", &request), Ok(()));
+        let answer = response_object(&request, "A summary.");
+        assert_eq!(validate_against("Response", &answer), Ok(()));
+        assert_eq!(
+            shared::openai::response_text(&answer).as_deref(),
+            Some("A summary.")
+        );
+    }
+}
