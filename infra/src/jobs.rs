@@ -1,4 +1,4 @@
-//! The local stand-in for the SQS event source of the transcript worker: moto holds the
+//! The local stand-in for the SQS event source of the job worker: moto holds the
 //! queues; this loop receives batches, hands each to the worker as the `SqsEvent` Lambda would
 //! build, and deletes the messages the worker did not report as failed. A failed message
 //! becomes visible again after the queue's visibility timeout, and moto's redrive policy moves
@@ -113,7 +113,7 @@ pub async fn run_once(state: &AppState) -> Result<usize> {
         record.body = message.body.clone();
         event.records.push(record);
     }
-    let response = transcripts::worker::handle_event(state, event).await;
+    let response = job_worker::handle_event(state, event).await;
     for message in &messages {
         let failed = response
             .batch_item_failures

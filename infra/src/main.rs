@@ -56,7 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     source
         .entry("BRIDGE_WS_URL".into())
         .or_insert_with(|| format!("ws://localhost:{bridge_port}/twilio"));
-    if !source.contains_key("TRANSCRIPT_QUEUE_URL") {
+    if !source.contains_key("JOB_QUEUE_URL") {
         let sdk = shared::config::sdk_config(&Config::aws_settings(&source)).await;
         let queues = infra::jobs::ensure_queues(
             &aws_sdk_sqs::Client::new(&sdk),
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             infra::jobs::QueueSettings::default(),
         )
         .await?;
-        source.insert("TRANSCRIPT_QUEUE_URL".into(), queues.jobs);
+        source.insert("JOB_QUEUE_URL".into(), queues.jobs);
     }
     let config = Config::load(&source).await?;
     let state = AppState::new(config).await;

@@ -513,10 +513,10 @@ fn transcripts(source: &dyn Source) -> Result<Transcripts> {
         }
         None => None,
     };
-    let queue_url = source.get("TRANSCRIPT_QUEUE_URL");
+    let queue_url = source.get("JOB_QUEUE_URL");
     if intelligence.is_some() && queue_url.is_none() {
         return Err(Error::Config(
-            "TRANSCRIPT_QUEUE_URL is required with TWILIO_INTELLIGENCE_SERVICE_SID".into(),
+            "JOB_QUEUE_URL is required with TWILIO_INTELLIGENCE_SERVICE_SID".into(),
         ));
     }
     let poll_seconds = parse_u32(source, "TRANSCRIPT_POLL_SECONDS")?.unwrap_or(300);

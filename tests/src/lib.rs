@@ -364,7 +364,7 @@ async fn boot(
             infra::jobs::ensure_queues(&aws_sdk_sqs::Client::new(&sdk), &unique("jobs"), settings)
                 .await
                 .map_err(|e| e.to_string())?;
-        env.insert("TRANSCRIPT_QUEUE_URL".into(), queues.jobs);
+        env.insert("JOB_QUEUE_URL".into(), queues.jobs);
         dead_letter = Some(queues.dead_letter);
     }
     for (k, v) in &options.env {

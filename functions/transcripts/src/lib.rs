@@ -1,6 +1,6 @@
 //! Call transcripts: Voice Intelligence's webhook (which hands a finished transcript to the
 //! worker), the tenant's enhanced transcripts, and the worker that runs the transcript jobs
-//! (`worker`, invoked by the `transcript-worker` function and the local runner's poller).
+//! (`worker`, invoked by the `job-worker` function and the local runner's poller).
 
 mod handlers;
 mod ingest;

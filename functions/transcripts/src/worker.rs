@@ -1,20 +1,16 @@
-//! The transcript worker: runs the jobs of the queue, on AWS through the SQS event source of
-//! the `transcript-worker` function, locally through the local runner's poller; both hand it
-//! the same [`SqsEvent`].
-//!
-//! A job that fails is reported in the batch response, so SQS redelivers that message (and,
-//! after the queue's maximum receives, moves it to the dead-letter queue); the others of the
-//! batch are done. Every job can run twice:
+//! The transcript jobs (run by the `job-worker`): asking Voice Intelligence for a call's
+//! transcript, and fetching it once done. Every job can run twice (SQS delivers at least
+//! once, webhooks repeat):
 //! - creating a transcript is claimed on the call first, and a transcript Voice Intelligence
 //!   already has for the recording is reused rather than created again;
 //! - storing a transcript writes the same items each time.
 //!
 //! A transcript Voice Intelligence is still working on is looked at again later by a delayed
 //! job (not a sleeping loop), a bounded number of times; its webhook usually comes first.
+//! An error makes the job fail, so SQS delivers it again.
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use shared::domain::calls::Direction;
 use shared::domain::transcripts::TranscriptionState;
 use shared::jobs::Job;
@@ -27,51 +23,30 @@ use shared::{AppState, Error, Result};
 /// than the worker function's timeout (90 s in template.yaml; a test checks the two).
 pub const CLAIM_STALE_AFTER: Duration = Duration::from_secs(120);
 
-/// Runs every message of a batch, side by side (so a batch takes one job's time, which the
-/// function's timeout is sized for); the ones that failed are in the response, for SQS to
-/// deliver again.
-pub async fn handle_event(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
-    let outcomes = futures_util::future::join_all(
-        event
-            .records
-            .iter()
-            .map(|message| handle_message(state, message)),
-    )
-    .await;
-    let mut response = SqsBatchResponse::default();
-    for (message, outcome) in event.records.iter().zip(outcomes) {
-        if let Err(e) = outcome {
-            let id = message.message_id.clone().unwrap_or_default();
-            tracing::warn!(message_id = %id, error = %e, "job failed; SQS will deliver it again");
-            response.add_failure(id);
+/// Asks for the transcript of a call's recording.
+pub async fn create_transcript(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    recording_sid: &str,
+) -> Result<()> {
+    match &state.intelligence {
+        Some(intelligence) => create(state, intelligence, tenant_id, call_id, recording_sid).await,
+        None => {
+            tracing::warn!("transcript job without Voice Intelligence configured; dropped");
+            Ok(())
         }
     }
-    response
 }
 
-async fn handle_message(state: &AppState, message: &SqsMessage) -> Result<()> {
-    let body = message.body.as_deref().unwrap_or_default();
-    // A body that is not a job never will be: it fails until the dead-letter queue takes it.
-    let job = Job::from_body(body).map_err(|e| Error::internal(format!("not a job: {e}")))?;
-    run(state, &job).await
-}
-
-/// Runs one job.
-pub async fn run(state: &AppState, job: &Job) -> Result<()> {
-    let Some(intelligence) = &state.intelligence else {
-        tracing::warn!("transcript job without Voice Intelligence configured; dropped");
-        return Ok(());
-    };
-    match job {
-        Job::CreateTranscript {
-            tenant_id,
-            call_id,
-            recording_sid,
-        } => create(state, intelligence, tenant_id, call_id, recording_sid).await,
-        Job::FetchTranscript {
-            transcript_sid,
-            polls,
-        } => fetch(state, intelligence, transcript_sid, *polls).await,
+/// Looks at a transcript, and stores it once completed.
+pub async fn fetch_transcript(state: &AppState, transcript_sid: &str, polls: u32) -> Result<()> {
+    match &state.intelligence {
+        Some(intelligence) => fetch(state, intelligence, transcript_sid, polls).await,
+        None => {
+            tracing::warn!("transcript job without Voice Intelligence configured; dropped");
+            Ok(())
+        }
     }
 }
 

@@ -26,7 +26,7 @@ const FUNCTIONS: [&str; 11] = [
     "schedules",
     "scheduled-call-runner",
     "transcripts",
-    "transcript-worker",
+    "job-worker",
 ];
 
 #[tokio::main]

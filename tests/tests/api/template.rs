@@ -94,7 +94,7 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         ("ScheduledCallRunnerFunction", place),
         // A batch's jobs run side by side; the longest reads a transcript and up to three
         // pages (3,000 sentences) of it.
-        ("TranscriptWorkerFunction", retried * 4),
+        ("JobWorkerFunction", retried * 4),
         // The transcript, then up to three pages of sentences.
         ("FetchTranscriptFunction", retried * 4),
         ("FetchEnhancedTranscriptFunction", retried * 4),
@@ -138,7 +138,7 @@ fn interrupted_work_is_only_taken_over_once_its_function_has_surely_stopped() {
         "a reservation must outlive the purchase that holds it"
     );
     assert!(
-        timeout(&t, "TranscriptWorkerFunction") < transcripts::worker::CLAIM_STALE_AFTER,
+        timeout(&t, "JobWorkerFunction") < transcripts::worker::CLAIM_STALE_AFTER,
         "a transcription claim must outlive the worker that holds it"
     );
 }
@@ -146,28 +146,25 @@ fn interrupted_work_is_only_taken_over_once_its_function_has_surely_stopped() {
 #[test]
 fn transcript_jobs_are_retried_then_dead_lettered() {
     let t = template();
-    let queue = &resource(&t, "TranscriptJobsQueue")["Properties"];
+    let queue = &resource(&t, "JobsQueue")["Properties"];
     let visibility = Duration::from_secs(queue["VisibilityTimeout"].as_u64().unwrap());
     assert!(
-        visibility >= timeout(&t, "TranscriptWorkerFunction") * 6,
+        visibility >= timeout(&t, "JobWorkerFunction") * 6,
         "a running job stays hidden (AWS: six times the function's timeout)"
     );
     assert_eq!(
         get_att(&queue["RedrivePolicy"]["deadLetterTargetArn"]),
-        Some("TranscriptJobsDeadLetterQueue.Arn")
+        Some("JobsDeadLetterQueue.Arn")
     );
     assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() <= 10);
-    let events = &resource(&t, "TranscriptWorkerFunction")["Properties"]["Events"]["Jobs"];
+    let events = &resource(&t, "JobWorkerFunction")["Properties"]["Events"]["Jobs"];
     assert_eq!(events["Type"], "SQS");
     assert_eq!(
         events["Properties"]["FunctionResponseTypes"][0], "ReportBatchItemFailures",
         "one failed job does not send its whole batch back"
     );
-    let alarm = serde_yaml::to_string(&resource(&t, "TranscriptJobsDeadLetterAlarm")).unwrap();
-    assert!(
-        alarm.contains("TranscriptJobsDeadLetterQueue.QueueName"),
-        "{alarm}"
-    );
+    let alarm = serde_yaml::to_string(&resource(&t, "JobsDeadLetterAlarm")).unwrap();
+    assert!(alarm.contains("JobsDeadLetterQueue.QueueName"), "{alarm}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The SQS event source invokes this function with a batch of transcript jobs; it runs them
-//! and reports the ones that failed (partial batch response), which SQS delivers again.
+//! The SQS event source invokes this function with a batch of jobs; it runs them and reports
+//! the ones that failed (partial batch response), which SQS delivers again.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let state = state.clone();
         async move {
             Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                transcripts::worker::handle_event(&state, event.payload).await,
+                job_worker::handle_event(&state, event.payload).await,
             )
         }
     }))
