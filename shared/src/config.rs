@@ -122,6 +122,18 @@ pub struct Config {
     pub telephony: Telephony,
     pub openai: OpenAi,
     pub transcripts: Transcripts,
+    pub webhooks: Webhooks,
+}
+
+/// Tenant webhooks.
+#[derive(Clone, Debug)]
+pub struct Webhooks {
+    pub max_per_tenant: u32,
+    /// The pause before the first retry of a failed delivery; it doubles each time (at most
+    /// 15 minutes, what SQS can delay a message).
+    pub first_retry: Duration,
+    /// Attempts of one delivery, the first included.
+    pub max_attempts: u32,
 }
 
 /// Post-call transcripts: Voice Intelligence and the job queue that drives them.
@@ -354,6 +366,17 @@ impl Config {
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
             telephony: telephony(source, &jwt_secret, development_mode)?,
             transcripts: transcripts(source)?,
+            webhooks: Webhooks {
+                max_per_tenant: parse_u32(source, "MAX_WEBHOOKS_PER_TENANT")?.unwrap_or(5),
+                first_retry: Duration::from_secs(u64::from(
+                    parse_u32(source, "WEBHOOK_RETRY_SECONDS")?
+                        .unwrap_or(30)
+                        .clamp(1, 900),
+                )),
+                max_attempts: parse_u32(source, "WEBHOOK_MAX_ATTEMPTS")?
+                    .unwrap_or(6)
+                    .clamp(1, 20),
+            },
             openai: OpenAi {
                 api_key: source.get("OPENAI_API_KEY"),
                 realtime_url: source

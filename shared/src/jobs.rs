@@ -25,6 +25,17 @@ pub enum Job {
     /// Read a transcript; once Voice Intelligence has completed it, store it enhanced.
     /// `polls` counts the looks taken while it was still in progress.
     FetchTranscript { transcript_sid: String, polls: u32 },
+    /// Deliver one event to one of a tenant's webhook endpoints (`attempt` 1 is the first
+    /// try; a failed try schedules the next with a longer delay).
+    DeliverWebhook {
+        tenant_id: String,
+        webhook_id: String,
+        event_id: String,
+        event_type: String,
+        /// The exact body to send (what the signature covers).
+        body: String,
+        attempt: u32,
+    },
 }
 
 impl Job {

@@ -8,6 +8,7 @@ pub mod calling;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod lambda;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::seal::Sealer;
 use crate::auth::stream_token::StreamTokens;
 use crate::auth::{captcha, jwt};
 use crate::config::{Config, sdk_config};
@@ -25,6 +26,10 @@ pub struct AppState {
     pub jobs: Option<JobQueue>,
     /// OpenAI's HTTP API (summaries, Whisper); `None` without an API key.
     pub openai: Option<crate::openai::Client>,
+    /// Seals secrets the platform keeps but never shows again (webhook signing secrets).
+    pub sealer: Sealer,
+    /// The client for tenants' own URLs (public addresses only).
+    pub tenant_http: reqwest::Client,
 }
 
 impl AppState {
@@ -51,6 +56,8 @@ impl AppState {
         };
         Self {
             openai: crate::openai::Client::from_config(&config.openai),
+            sealer: Sealer::new(&config.jwt_secret),
+            tenant_http: crate::http::outbound::tenant_client(config.development_mode),
             twilio,
             intelligence,
             jobs: config

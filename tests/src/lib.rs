@@ -17,6 +17,7 @@ pub mod realtime_sim;
 pub mod stamp;
 pub mod twilio_sim;
 pub mod twiml;
+pub mod webhook_receiver;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -51,5 +51,23 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             transcript_sid,
             polls,
         } => transcripts::worker::fetch_transcript(state, transcript_sid, *polls).await,
+        Job::DeliverWebhook {
+            tenant_id,
+            webhook_id,
+            event_id,
+            event_type,
+            body,
+            attempt,
+        } => {
+            let delivery = webhooks::delivery::Delivery {
+                tenant_id,
+                webhook_id,
+                event_id,
+                event_type,
+                body,
+                attempt: *attempt,
+            };
+            webhooks::delivery::run(state, &delivery).await
+        }
     }
 }

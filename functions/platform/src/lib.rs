@@ -29,6 +29,7 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
         .merge(twilio_webhooks::router())
         .merge(schedules::router())
         .merge(transcripts::router())
+        .merge(webhooks::router())
         .merge(router())
 }
 

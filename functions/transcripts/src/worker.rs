@@ -177,7 +177,8 @@ async fn fetch(state: &AppState, intelligence: &Intelligence, sid: &str, polls: 
         }
     }
     let call = state.store.call(&tenant_id, &call_id).await?;
-    crate::ingest::store_completed(state, &tenant_id, &call, &transcript).await?;
+    let stored = crate::ingest::store_completed(state, &tenant_id, &call, &transcript).await?;
+    shared::events::transcript_ready(state, &tenant_id, &stored).await;
     Ok(())
 }
 

@@ -115,8 +115,12 @@ async fn apply(
     }
     match report {
         Report::Status(update) => {
-            state.store.apply_call_status(tenant, id, update).await?;
+            let ended = state.store.apply_call_status(tenant, id, update).await?;
             tracing::info!(call_id = id, status = %update.status, "call status");
+            if ended {
+                let record = state.store.call(tenant, id).await?;
+                shared::events::call_completed(state, tenant, &record).await;
+            }
         }
         Report::Recording(recording) => {
             state.store.apply_recording(tenant, id, recording).await?;

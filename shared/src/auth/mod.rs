@@ -4,6 +4,7 @@
 pub mod captcha;
 pub mod jwt;
 pub mod password;
+pub mod seal;
 pub mod stream_token;
 
 use base64::Engine;

@@ -107,7 +107,14 @@ impl Kind for TenantKind {
     const WHAT: &'static str = "a tenant id";
 }
 
+pub struct WebhookKind;
+impl Kind for WebhookKind {
+    const PREFIX: &'static str = "";
+    const WHAT: &'static str = "a webhook id";
+}
+
 pub type CallId = Id<CallKind>;
+pub type WebhookId = Id<WebhookKind>;
 pub type ScheduleId = Id<ScheduleKind>;
 pub type ScenarioId = Id<ScenarioKind>;
 pub type TenantId = Id<TenantKind>;

@@ -7,3 +7,4 @@ pub mod onboarding;
 pub mod phone;
 pub mod scenarios;
 pub mod transcripts;
+pub mod webhooks;

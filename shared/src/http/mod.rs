@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod layers;
+pub mod outbound;
 pub mod query;
 pub mod twilio_form;
 

@@ -11,6 +11,8 @@
 //! | scheduled call      | `TENANT#<tid>`                   | `SCHEDULE#<id>`  |
 //! | transcript          | `TENANT#<tid>`                   | `TRANSCRIPT#<call id>` |
 //! | transcript flow     | `TENANT#<tid>`                   | `TRPAGE#<call id>#<n>` |
+//! | webhook endpoint    | `TENANT#<tid>`                   | `WEBHOOK#<id>`   |
+//! | webhook delivery    | `TENANT#<tid>`                   | `WHLOG#<webhook id>#<ulid>` |
 //! | daily call counter  | `TENANT#<tid>`                   | `CALLDAY#<date>` |
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
 //! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
@@ -49,6 +51,7 @@ pub const EARLY_CALLBACK: &str = "EARLY";
 pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
 pub const TRANSCRIPT_PREFIX: &str = "TRANSCRIPT#";
 pub const TRANSCRIPT_SID: &str = "TRANSCRIPTSID";
+pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub const CPS: &str = "CPS";
 
 pub fn tenant(tenant_id: &str) -> String {

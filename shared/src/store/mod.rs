@@ -18,6 +18,7 @@ pub mod schedules;
 pub mod schema;
 pub mod transcripts;
 pub mod users;
+pub mod webhooks;
 
 use std::collections::HashMap;
 

@@ -14,6 +14,7 @@ mod rate_limits;
 mod scenarios;
 mod schedules;
 mod template;
+mod tenant_webhooks;
 mod tokens;
 mod transcripts;
 mod webhooks;

@@ -75,6 +75,10 @@ async fn health_openapi_and_docs() {
         ("get", "/api/transcripts/{transcript_sid}"),
         ("post", "/api/transcripts/{transcript_sid}/summarize"),
         ("post", "/whisper/transcribe"),
+        ("post", "/webhooks"),
+        ("get", "/webhooks"),
+        ("delete", "/webhooks/{webhook_id}"),
+        ("get", "/webhooks/{webhook_id}/deliveries"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

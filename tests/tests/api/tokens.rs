@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::store::keys;
 
 /// Every route that takes an access token.
-pub const PROTECTED_ROUTES: [(&str, &str); 44] = [
+pub const PROTECTED_ROUTES: [(&str, &str); 48] = [
     ("GET", "/users/me"),
     ("GET", "/scenarios"),
     ("GET", "/scenarios/default"),
@@ -77,6 +77,10 @@ pub const PROTECTED_ROUTES: [(&str, &str); 44] = [
         "/api/transcripts/GT00000000000000000000000000000000/summarize",
     ),
     ("POST", "/whisper/transcribe"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks"),
+    ("DELETE", "/webhooks/01j00000000000000000000000"),
+    ("GET", "/webhooks/01j00000000000000000000000/deliveries"),
 ];
 
 fn claims(sub: &str, exp_offset: i64) -> serde_json::Value {

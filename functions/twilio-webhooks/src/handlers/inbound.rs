@@ -56,6 +56,10 @@ pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<
     // callback that came first (the caller hung up at once) is applied as the call is linked.
     let call = state.store.create_inbound_call(&tenant_id, &call).await?;
     tracing::info!(call_id = %call.call_id, "inbound call answered");
+    if call.status.is_final() {
+        // Its final status came first and was parked (the caller hung up at once).
+        shared::events::call_completed(&state, &tenant_id, &call).await;
+    }
     Ok(twiml(calling::stream_twiml(
         &state,
         &tenant_id,

@@ -11,14 +11,14 @@
 //! - a callback that names only a SID nobody has linked yet (an inbound call's status callback
 //!   racing its voice webhook) is parked under the SID, and applied by whoever links it.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
 use super::{BridgeSummary, CallRecord, call_put, not_found};
 use crate::domain::calls::CallStatus;
 use crate::error::{Error, Result};
 use crate::store::{
-    Item, ItemExt, SetClauses, Store, cancellation_codes, epoch_now, failed_condition, keys, n,
-    now_rfc3339, s, written,
+    Item, ItemExt, SetClauses, Store, cancellation_codes, conditional_failed, epoch_now,
+    failed_condition, keys, n, now_rfc3339, s, written,
 };
 
 /// How long a parked callback waits for its call (TTL); inbound calls are linked within
@@ -224,14 +224,15 @@ impl Store {
 
     /// Applies a status callback. Idempotent: the same update twice is the same as once, and
     /// an update that would move the call backwards (a late `ringing` after `completed`, a
-    /// `queued` after the callbacks already reported more) is ignored.
+    /// `queued` after the callbacks already reported more) is ignored. Returns whether this
+    /// update is the one that ended the call (its first final status from Twilio).
     pub async fn apply_call_status(
         &self,
         tenant_id: &str,
         call_id: &str,
         update: &StatusUpdate,
-    ) -> Result<()> {
-        let request = SetClauses::default()
+    ) -> Result<bool> {
+        let result = SetClauses::default()
             .set("#status", s(update.status.as_str()))
             .set("status_rank", n(update.status.rank()))
             .set("updated_at", s(now_rfc3339()))
@@ -242,11 +243,26 @@ impl Store {
             .key(keys::SK, s(keys::call(call_id)))
             .condition_expression(
                 "attribute_exists(PK) AND (status_rank < :status_rank OR #status = :status)",
-            );
-        if !written(request.send().await)? {
-            tracing::debug!(call_id, status = %update.status, "stale call status ignored");
+            )
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                // The rank before (a verdict of the platform's own ranks as `initiating`).
+                let before: u8 = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|old| old.num("status_rank").ok())
+                    .unwrap_or(0);
+                Ok(update.status.is_final() && before < update.status.rank())
+            }
+            Err(e) if conditional_failed(&e) => {
+                tracing::debug!(call_id, status = %update.status, "stale call status ignored");
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// Records a finished recording (idempotent).
