@@ -251,6 +251,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_transcription_form_matches_the_published_request() {
+        let mut form: serde_json::Map<String, Value> =
+            shared::openai::transcription_fields("whisper-1", Some("en"))
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect();
+        form.insert("file".into(), Value::String("<bytes>".into()));
+        assert_eq!(
+            validate_against("CreateTranscriptionRequest", &Value::Object(form.clone())),
+            Ok(())
+        );
+        form.insert("diarize".into(), Value::Bool(true));
+        assert!(validate_against("CreateTranscriptionRequest", &Value::Object(form)).is_err());
+    }
+
+    #[test]
     fn the_simulated_response_has_the_published_shape() {
         let request = shared::openai::summary_request("gpt-4o-mini", "Customer: hi");
         assert_eq!(validate_against("CreateResponse", &request), Ok(()));
