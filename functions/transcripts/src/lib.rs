@@ -36,11 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::stored::plain))
         .routes(routes!(handlers::summarize::summarize))
         .merge(
-            // An upload is bigger than any other body: room for the file and its form.
+            // An upload is bigger than any other body. The file's own limit is checked once it
+            // is read, so a client sending a little too much gets the clear 413, not a
+            // connection cut mid-upload; this bound only stops unreasonable bodies.
             OpenApiRouter::new()
                 .routes(routes!(handlers::whisper::transcribe))
-                .layer(DefaultBodyLimit::max(
-                    handlers::whisper::MAX_AUDIO_BYTES + 64 * 1024,
-                )),
+                .layer(DefaultBodyLimit::max(handlers::whisper::MAX_BODY_BYTES)),
         )
 }

@@ -3,7 +3,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use shared::domain::calls::Direction;
-use shared::domain::ids::Sid;
 use shared::http::AuthUser;
 use shared::http::query::{Filters, non_empty};
 use shared::store::pages::TimeWindow;
@@ -14,9 +13,6 @@ use utoipa::IntoParams;
 use crate::view::{EnhancedListItem, EnhancedTranscript};
 
 pub const MAX_LIMIT: usize = 100;
-/// The response header that carries the next page's cursor (the body stays the reference
-/// app's bare list).
-pub const NEXT_CURSOR: &str = "x-next-cursor";
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -110,11 +106,10 @@ pub async fn list(
         )
         .await?;
     records.drain(..skip.min(records.len()));
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = next.and_then(|c| c.parse().ok()) {
-        headers.insert(NEXT_CURSOR, cursor);
-    }
-    Ok((headers, Json(records.into_iter().map(Into::into).collect())))
+    Ok((
+        super::page_headers(next),
+        Json(records.into_iter().map(Into::into).collect()),
+    ))
 }
 
 /// One of the caller's enhanced transcripts, with its whole conversation; 404 for anyone
@@ -133,10 +128,7 @@ pub async fn get(
     user: AuthUser,
     Path(sid): Path<String>,
 ) -> Result<Json<EnhancedTranscript>> {
-    let sid = Sid::parse(&sid, "GT", "transcript_sid")?;
-    let record = state
-        .store
-        .transcript_by_sid(&user.tenant_id, sid.as_str())
-        .await?;
-    Ok(Json(record.into()))
+    Ok(Json(
+        super::stored_transcript(&state, &user, &sid).await?.into(),
+    ))
 }

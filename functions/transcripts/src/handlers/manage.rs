@@ -14,6 +14,7 @@ use shared::twilio::intelligence::TranscriptStatus;
 use shared::{AppState, Error, Result};
 use utoipa::ToSchema;
 
+use super::{limited, transcript_sid};
 use crate::ingest::{self, Owned};
 use crate::view::{EnhancedReply, PlainReply};
 
@@ -22,21 +23,6 @@ use crate::view::{EnhancedReply, PlainReply};
 pub const IMPORT_CALLS: usize = 25;
 /// An import starts no new call after this long, and says it stopped early.
 pub const IMPORT_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
-
-async fn limited(state: &AppState, user: &AuthUser) -> Result<()> {
-    state
-        .store
-        .rate_limit(
-            "transcripts",
-            &user.tenant_id,
-            &state.config.rate_limits.transcripts,
-        )
-        .await
-}
-
-fn transcript_sid(raw: &str) -> Result<Sid> {
-    Ok(Sid::parse(raw.trim(), "GT", "transcript_sid")?)
-}
 
 /// The tenant's transcript, stored now if it was not yet; `true` when it already was.
 async fn fetch_and_store_owned(

@@ -6,14 +6,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use shared::domain::ids::Sid;
 use shared::http::AuthUser;
 use shared::http::query::{Filters, non_empty};
 use shared::store::transcripts::{TranscriptFilter, TranscriptRecord};
 use shared::{AppState, Result};
 use utoipa::IntoParams;
 
-use crate::handlers::enhanced::NEXT_CURSOR;
 use crate::view::{PlainReply, Stored, TwilioShaped, TwilioShapedPage};
 
 /// Whole transcripts are read per item, so pages of them are smaller.
@@ -107,12 +105,9 @@ pub async fn twilio_get(
     user: AuthUser,
     Path(sid): Path<String>,
 ) -> Result<Json<TwilioShaped>> {
-    let sid = Sid::parse(&sid, "GT", "transcript_sid")?;
-    let record = state
-        .store
-        .transcript_by_sid(&user.tenant_id, sid.as_str())
-        .await?;
-    Ok(Json(record.into()))
+    Ok(Json(
+        super::stored_transcript(&state, &user, &sid).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -153,12 +148,8 @@ pub async fn list(
         )
         .await?;
     let records = whole(&state, &user.tenant_id, listed).await?;
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = next.and_then(|c| c.parse().ok()) {
-        headers.insert(NEXT_CURSOR, cursor);
-    }
     Ok((
-        headers,
+        super::page_headers(next),
         Json(records.into_iter().map(|r| Stored::of(r, false)).collect()),
     ))
 }
@@ -178,11 +169,7 @@ pub async fn get(
     user: AuthUser,
     Path(sid): Path<String>,
 ) -> Result<Json<Stored>> {
-    let sid = Sid::parse(&sid, "GT", "transcript_sid")?;
-    let record = state
-        .store
-        .transcript_by_sid(&user.tenant_id, sid.as_str())
-        .await?;
+    let record = super::stored_transcript(&state, &user, &sid).await?;
     Ok(Json(Stored::of(record, true)))
 }
 
@@ -201,11 +188,7 @@ pub async fn plain(
     user: AuthUser,
     Path(sid): Path<String>,
 ) -> Result<Json<PlainReply>> {
-    let sid = Sid::parse(&sid, "GT", "transcript_sid")?;
-    let record = state
-        .store
-        .transcript_by_sid(&user.tenant_id, sid.as_str())
-        .await?;
+    let record = super::stored_transcript(&state, &user, &sid).await?;
     Ok(Json(PlainReply {
         status: "success",
         message: None,

@@ -1,7 +1,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
-use shared::domain::ids::Sid;
 use shared::http::AuthUser;
 use shared::{AppState, Error, Result};
 use utoipa::ToSchema;
@@ -36,11 +35,7 @@ pub async fn summarize(
     user: AuthUser,
     Path(sid): Path<String>,
 ) -> Result<Json<Summary>> {
-    let sid = Sid::parse(&sid, "GT", "transcript_sid")?;
-    let record = state
-        .store
-        .transcript_by_sid(&user.tenant_id, sid.as_str())
-        .await?;
+    let record = super::stored_transcript(&state, &user, &sid).await?;
     if let Some(summary) = record.summary {
         return Ok(Json(Summary {
             status: "success",
@@ -49,14 +44,7 @@ pub async fn summarize(
             cached: true,
         }));
     }
-    state
-        .store
-        .rate_limit(
-            "transcripts",
-            &user.tenant_id,
-            &state.config.rate_limits.transcripts,
-        )
-        .await?;
+    super::limited(&state, &user).await?;
     let openai = state.openai.as_ref().ok_or_else(|| {
         Error::Unavailable("Summaries are not configured on this deployment".into())
     })?;

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 /// The largest file accepted: what an API Gateway request to Lambda can carry (6 MB, binary
 /// bodies base64-encoded) with room for the form around it.
 pub const MAX_AUDIO_BYTES: usize = 4 * 1024 * 1024;
+/// The largest body read at all (more than API Gateway passes on to Lambda anyway).
+pub const MAX_BODY_BYTES: usize = 4 * MAX_AUDIO_BYTES;
 
 /// Audio formats OpenAI transcribes, by file extension, with their content type.
 const FORMATS: [(&str, &str); 9] = [
