@@ -2,7 +2,7 @@
 //!
 //! The simulator in [`crate::realtime_sim`] checks every client event the bridge sends with
 //! [`validate_client_event`], and its own tests check the events it sends with
-//! [`validate_server_event`]. The spec (`shared/specs/openai_openapi.yaml`, beside the repository)
+//! [`validate_server_event`]. The spec (`specs/openai_openapi.yaml`, vendored with its license)
 //! is parsed once per process, lazily: a run that never validates never pays for it.
 //!
 //! The event schema is picked by the event's `type` (the union's discriminator). The value is
@@ -22,11 +22,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-/// Where the shared spec sits: `shared/` is beside the repository root.
-pub const SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/openai_openapi.yaml"
-);
+/// The vendored spec (`specs/` at the repository root).
+pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/openai_openapi.yaml");
 
 /// How deep `$ref`s may nest before the validator gives up (guards against cycles).
 const MAX_DEPTH: usize = 64;

@@ -12,10 +12,10 @@ use crate::validator::*;
 // The spec
 // ---------------------------------------------------------------------------------------------
 
-/// Twilio's OpenAPI document, kept outside the repository (in `shared/` beside its root).
+/// Twilio's OpenAPI document, vendored in `specs/` with its license.
 const SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/twilio_api_v2010.json"
+    "/../specs/twilio_api_v2010.json"
 );
 
 /// The parsed spec; 1.8 MB, so it is read and parsed once for all tests.

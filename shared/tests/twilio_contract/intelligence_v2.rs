@@ -13,7 +13,7 @@ use crate::validator::*;
 
 const SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/twilio_intelligence_v2.json"
+    "/../specs/twilio_intelligence_v2.json"
 );
 
 fn spec() -> &'static Value {

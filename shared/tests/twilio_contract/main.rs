@@ -1,6 +1,6 @@
 //! Contract tests: every request the Twilio clients build is checked against Twilio's published
-//! OpenAPI 3.0.1 documents (`shared/specs/twilio_api_v2010.json` for the REST API,
-//! `twilio_intelligence_v2.json` for Voice Intelligence, beside the repository root), without a
+//! OpenAPI 3.0.1 documents (`specs/twilio_api_v2010.json` for the REST API,
+//! `specs/twilio_intelligence_v2.json` for Voice Intelligence, vendored in this repository), without a
 //! network.
 //!
 //! A hand-written fake of Twilio would share the client's misunderstandings of the wire format;
