@@ -3,12 +3,16 @@
 //!
 //! - [`server`]: the axum app: health, readiness, metrics and the Twilio WebSocket endpoint,
 //!   with admission (signature on the upgrade, stream token in `start`) and draining.
-//! - [`call`]: one call: OpenAI session set-up, the relay loop, barge-in, tools, session
-//!   rotation and the call record.
+//! - [`call`]: one call, from admission to the call record: `admission` (stream token, claim,
+//!   scenario and the call's tools), `session` (OpenAI Realtime set-up and its writer),
+//!   `relay` (the loop: audio both ways, barge-in, session rotation and reconnects) and
+//!   `tool_calls` (function calls, run once each after their item completed, in a time
+//!   budget).
 //! - [`playout`]: re-cutting the model's audio into 20 ms frames paced to Twilio, with marks
 //!   that tell how much the caller actually heard.
 //! - [`twilio`] and [`realtime`]: the two wire protocols.
-//! - [`tools`]: function tools the model can call (`end_call`; later issues add more).
+//! - [`tools`]: function tools the model can call (`end_call`; later issues add more), and the
+//!   per-call registry.
 //! - [`metrics`]: process-wide counters and latency histograms.
 
 pub mod call;

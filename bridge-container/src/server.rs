@@ -43,6 +43,9 @@ pub struct Settings {
     pub max_buffered_frames: usize,
     pub openai_connect_timeout: Duration,
     pub start_timeout: Duration,
+    /// How long a tool may run before the model is told it did not finish, so the caller is
+    /// never left in silence behind a slow backend.
+    pub tool_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -55,12 +58,14 @@ impl Default for Settings {
             max_buffered_frames: 250,
             openai_connect_timeout: Duration::from_secs(10),
             start_timeout: Duration::from_secs(10),
+            tool_timeout: Duration::from_secs(8),
         }
     }
 }
 
 impl Settings {
-    /// `BRIDGE_DRAIN_TIMEOUT_SECONDS`, `BRIDGE_ROTATE_AFTER_SECONDS`, `BRIDGE_PLAYOUT_LEAD_MS`.
+    /// `BRIDGE_DRAIN_TIMEOUT_SECONDS`, `BRIDGE_ROTATE_AFTER_SECONDS`, `BRIDGE_PLAYOUT_LEAD_MS`,
+    /// `BRIDGE_TOOL_TIMEOUT_MS`.
     pub fn from_env() -> Self {
         let num = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
         let mut s = Settings::default();
@@ -73,6 +78,9 @@ impl Settings {
         if let Some(v) = num("BRIDGE_PLAYOUT_LEAD_MS") {
             s.playout_lead = Duration::from_millis(v);
         }
+        if let Some(v) = num("BRIDGE_TOOL_TIMEOUT_MS") {
+            s.tool_timeout = Duration::from_millis(v);
+        }
         s
     }
 }
@@ -82,6 +90,7 @@ impl Settings {
 pub struct Bridge {
     pub app: AppState,
     pub settings: Settings,
+    /// The standard tools; admission gives each call its own set (see [`crate::call`]).
     pub tools: Registry,
     draining: Arc<AtomicBool>,
     /// Flips to `true` when live calls must end now (drain timeout reached).

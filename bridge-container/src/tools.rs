@@ -1,6 +1,8 @@
 //! Function tools the model may call during a call. The relay knows nothing about any tool:
-//! it looks the name up here, runs it once per `call_id` after the call item completed, and
-//! returns the output. Later features (calendar) register their tools in [`Registry::standard`].
+//! it looks the name up in the call's [`Registry`], runs it once per `call_id` after the call
+//! item completed, within a time budget, and returns the output. Each call gets its own
+//! registry at admission ([`Registry::standard`] today), so a scenario can be given more tools
+//! (calendar) without every call offering them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -74,6 +76,7 @@ impl Tool for EndCall {
     }
 }
 
+/// Tools by name. Cloned for every call, which is cheap: the tools themselves are shared.
 #[derive(Clone, Default)]
 pub struct Registry {
     tools: HashMap<&'static str, Arc<dyn Tool>>,

@@ -1,279 +1,74 @@
-//! One call: admission from the `start` message, the OpenAI Realtime session, and the relay
-//! loop that carries audio both ways until the call ends, then the call record.
-//!
-//! The loop owns all per-call state and never awaits OpenAI: caller audio goes to a writer
-//! task through a bounded channel (dropped, and counted, if OpenAI cannot keep up), so the
-//! Twilio socket is always read promptly. Slow work (tools, a new OpenAI session) runs in
-//! tasks whose results come back as events of the loop.
+//! The relay loop of one call: Twilio and OpenAI events, tool outputs, session results and
+//! timers, one at a time, each handled without awaiting OpenAI. After every event the agent's
+//! audio is flushed as far as playout allows, and the loop decides whether to hang up (after
+//! `end_call`, once the caller heard everything) or to rotate the session (between turns).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message as TwilioMessage, WebSocket};
+use axum::extract::ws::Message as TwilioMessage;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
-use shared::domain::scenarios;
 use shared::store::calls::BridgeSummary;
-use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::admission::{Admitted, close_twilio};
+use super::session::{self, OpenAi, SessionConfig};
+use super::tool_calls::{self, ToolCalls};
+use super::{TwilioSink, TwilioStream};
 use crate::metrics::METRICS;
 use crate::playout::{Out, Playout};
 use crate::realtime::{self, Role, ServerEvent};
 use crate::server::Bridge;
-use crate::tools::{Effect, ToolContext, ToolOutput};
+use crate::tools::{Effect, ToolContext};
 use crate::twilio::{self, Inbound};
-
-type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-type TwilioSink = SplitSink<WebSocket, TwilioMessage>;
-type TwilioStream = SplitStream<WebSocket>;
-/// A tool's result, keyed by the function call it answers.
-type ToolResult = (String, ToolOutput);
 
 /// Turns of the conversation kept to seed a new session (rotation or reconnect).
 const HISTORY_TURNS: usize = 40;
-/// Caller frames queued for the OpenAI writer before new ones are dropped.
-const OPENAI_QUEUE: usize = 256;
 
-/// Runs a call from the upgraded socket to the call record.
-pub async fn run(bridge: Bridge, socket: WebSocket) {
-    let (mut twilio_tx, mut twilio_rx) = socket.split();
-    let admitted = match admit(&bridge, &mut twilio_rx).await {
-        Ok(admitted) => admitted,
-        Err(reason) => {
-            METRICS.calls_refused.fetch_add(1, Relaxed);
-            tracing::warn!(reason, "media stream refused");
-            close_twilio(&mut twilio_tx, 1008, reason).await;
-            return;
-        }
-    };
-    METRICS.calls_total.fetch_add(1, Relaxed);
-    METRICS.active_calls.fetch_add(1, Relaxed);
-    let call_id = admitted.claims.call_id.clone();
-    let tenant_id = admitted.claims.tid.clone();
-    tracing::info!(call_id = %call_id, direction = ?admitted.claims.direction, "call connected");
-    let summary = Call::new(&bridge, admitted, twilio_tx, twilio_rx)
-        .run()
-        .await;
-    tracing::info!(call_id = %call_id, end_reason = %summary.end_reason, barge_ins = summary.barge_ins, "call ended");
-    if let Err(e) = bridge
-        .app
-        .store
-        .record_bridge_summary(&tenant_id, &call_id, &summary)
-        .await
-    {
-        tracing::error!(call_id = %call_id, error = %e, "could not write the call record");
-    }
-    METRICS.active_calls.fetch_sub(1, Relaxed);
+/// Why a call ended. [`EndReason::as_str`] is what the call record stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    CallerHungUp,
+    /// The model called `end_call` and the caller heard its goodbye.
+    AgentEnded,
+    MaxDuration,
+    /// The drain timeout passed while the call was live.
+    Shutdown,
+    /// No session could be opened, at the start or after losing one.
+    OpenAiUnavailable,
+    /// OpenAI reported an error after which the session cannot go on.
+    OpenAiError,
 }
 
-struct Admitted {
-    claims: StreamClaims,
-    stream_sid: String,
-    instructions: String,
-    voice: String,
-}
-
-/// Reads `connected`/`start`, verifies the stream token and claims the call (once per call,
-/// only for the Call SID it was placed or answered with), and loads the scenario.
-async fn admit(bridge: &Bridge, twilio_rx: &mut TwilioStream) -> Result<Admitted, &'static str> {
-    let deadline = tokio::time::sleep(bridge.settings.start_timeout);
-    tokio::pin!(deadline);
-    let start = loop {
-        tokio::select! {
-            _ = &mut deadline => return Err("no start message"),
-            message = twilio_rx.next() => match message {
-                Some(Ok(TwilioMessage::Text(text))) => match twilio::parse(&text) {
-                    Some(Inbound::Start { start }) => break start,
-                    Some(Inbound::Connected) => continue,
-                    _ => return Err("unexpected message before start"),
-                },
-                Some(Ok(TwilioMessage::Ping(_) | TwilioMessage::Pong(_))) => continue,
-                _ => return Err("closed before start"),
-            },
-        }
-    };
-    let token = start
-        .custom_parameters
-        .get("token")
-        .ok_or("no stream token")?;
-    let claims = bridge
-        .app
-        .stream_tokens
-        .verify(token)
-        .map_err(|_| "invalid stream token")?;
-    if let Some(twilio) = &bridge.app.config.telephony.twilio
-        && twilio.account_sid != start.account_sid
-    {
-        return Err("stream from another Twilio account");
-    }
-    let claimed = bridge
-        .app
-        .store
-        .claim_stream(&claims.tid, &claims.call_id, &start.call_sid)
-        .await
-        .map_err(|_| "call record unavailable")?;
-    if !claimed {
-        return Err("stream token already used or for another call");
-    }
-    let (persona, prompt, voice) = match scenarios::predefined(&claims.scenario) {
-        Some(s) => (
-            s.persona.to_string(),
-            s.prompt.to_string(),
-            s.voice_config.voice.to_string(),
-        ),
-        None => {
-            let custom = bridge
-                .app
-                .store
-                .scenario(&claims.tid, &claims.scenario)
-                .await
-                .map_err(|_| "scenario not found")?;
-            let voice = scenarios::resolve_voice(&custom.fields.voice_type).unwrap_or("marin");
-            (
-                custom.fields.persona,
-                custom.fields.prompt,
-                voice.to_string(),
-            )
-        }
-    };
-    Ok(Admitted {
-        instructions: scenarios::instructions(&persona, &prompt, claims.direction, None),
-        voice,
-        stream_sid: start.stream_sid,
-        claims,
-    })
-}
-
-async fn close_twilio(tx: &mut TwilioSink, code: u16, reason: &'static str) {
-    let _ = tx
-        .send(TwilioMessage::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
-}
-
-/// An open Realtime session: its writer (through the queue) and its event stream.
-struct OpenAi {
-    tx: mpsc::Sender<OpenAiMessage>,
-    rx: SplitStream<OpenAiSocket>,
-}
-
-/// Opens a Realtime session configured for this call and waits until it is ready; `history`
-/// seeds it with the conversation so far (rotation and reconnects).
-async fn open_session(
-    bridge: Bridge,
-    instructions: String,
-    voice: String,
-    history: Vec<(Role, String)>,
-) -> Result<OpenAi, String> {
-    let openai = &bridge.app.config.openai;
-    let key = openai
-        .api_key
-        .clone()
-        .ok_or("OPENAI_API_KEY is not configured")?;
-    let url = format!("{}?model={}", openai.realtime_url, openai.model);
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {key}")
-            .parse()
-            .map_err(|_| "bad API key header")?,
-    );
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(2 * 1024);
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
-    let (socket, _) = tokio::time::timeout(bridge.settings.openai_connect_timeout, connect)
-        .await
-        .map_err(|_| "OpenAI connect timed out")?
-        .map_err(|e| format!("OpenAI connect failed: {e}"))?;
-    let (mut sink, mut rx) = socket.split();
-    let setup = async {
-        wait_for(&mut rx, |e| matches!(e, ServerEvent::SessionCreated)).await?;
-        let update = realtime::session_update(
-            &instructions,
-            &voice,
-            &openai.transcription_model,
-            bridge.tools.definitions(),
-        );
-        sink.send(OpenAiMessage::text(update))
-            .await
-            .map_err(|e| e.to_string())?;
-        for (role, text) in &history {
-            sink.send(OpenAiMessage::text(realtime::history_item(*role, text)))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        wait_for(&mut rx, |e| matches!(e, ServerEvent::SessionUpdated)).await
-    };
-    tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
-        .await
-        .map_err(|_| "OpenAI session set-up timed out".to_string())??;
-    let (tx, mut queue) = mpsc::channel::<OpenAiMessage>(OPENAI_QUEUE);
-    tokio::spawn(async move {
-        // Writes everything queued, flushing once per batch.
-        while let Some(first) = queue.recv().await {
-            if sink.feed(first).await.is_err() {
-                return;
-            }
-            while let Ok(next) = queue.try_recv() {
-                if sink.feed(next).await.is_err() {
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    Ok(OpenAi { tx, rx })
-}
-
-async fn wait_for(
-    rx: &mut SplitStream<OpenAiSocket>,
-    wanted: impl Fn(&ServerEvent) -> bool,
-) -> Result<(), String> {
-    while let Some(message) = rx.next().await {
-        let message = message.map_err(|e| e.to_string())?;
-        if let OpenAiMessage::Text(text) = message {
-            let event = realtime::parse(&text);
-            if let ServerEvent::Error { error } = &event {
-                return Err(format!(
-                    "OpenAI error: {}",
-                    error.code.as_deref().unwrap_or("unknown")
-                ));
-            }
-            if wanted(&event) {
-                return Ok(());
-            }
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::CallerHungUp => "caller_hung_up",
+            EndReason::AgentEnded => "agent_ended",
+            EndReason::MaxDuration => "max_duration",
+            EndReason::Shutdown => "shutdown",
+            EndReason::OpenAiUnavailable => "openai_unavailable",
+            EndReason::OpenAiError => "openai_error",
         }
     }
-    Err("OpenAI closed the session".into())
 }
 
 /// What ends the loop.
 enum Next {
     Continue,
-    End(&'static str),
+    End(EndReason),
 }
 
-struct Call {
+pub(super) struct Call {
     bridge: Bridge,
     claims: StreamClaims,
     stream_sid: String,
-    instructions: String,
-    voice: String,
+    session: SessionConfig,
     twilio_tx: TwilioSink,
     twilio_rx: TwilioStream,
     playout: Playout,
@@ -281,22 +76,24 @@ struct Call {
     /// Caller audio kept while no session is usable (start-up, reconnect).
     buffered: VecDeque<String>,
     history: VecDeque<(Role, String)>,
-    pending_tools: HashMap<String, (String, String)>,
-    ran_tools: HashSet<String>,
-    tool_results: (mpsc::Sender<ToolResult>, mpsc::Receiver<ToolResult>),
+    tool_calls: ToolCalls,
     response_active: bool,
     hang_up_when_heard: bool,
     summary: BridgeSummary,
 }
 
 impl Call {
-    fn new(
+    pub(super) fn new(
         bridge: &Bridge,
         admitted: Admitted,
         twilio_tx: TwilioSink,
         twilio_rx: TwilioStream,
     ) -> Self {
         let now = Instant::now();
+        let context = ToolContext {
+            tenant_id: admitted.claims.tid.clone(),
+            call_id: admitted.claims.call_id.clone(),
+        };
         Call {
             playout: Playout::new(
                 bridge.settings.playout_lead,
@@ -306,16 +103,17 @@ impl Call {
             bridge: bridge.clone(),
             claims: admitted.claims,
             stream_sid: admitted.stream_sid,
-            instructions: admitted.instructions,
-            voice: admitted.voice,
+            session: SessionConfig {
+                instructions: admitted.instructions,
+                voice: admitted.voice,
+                tools: admitted.tools.definitions(),
+            },
             twilio_tx,
             twilio_rx,
             started: now,
             buffered: VecDeque::new(),
             history: VecDeque::new(),
-            pending_tools: HashMap::new(),
-            ran_tools: HashSet::new(),
-            tool_results: mpsc::channel(8),
+            tool_calls: ToolCalls::new(admitted.tools, context, bridge.settings.tool_timeout),
             response_active: false,
             hang_up_when_heard: false,
             summary: BridgeSummary::default(),
@@ -323,32 +121,26 @@ impl Call {
     }
 
     fn session_task(&self) -> oneshot::Receiver<Result<OpenAi, String>> {
-        let (tx, rx) = oneshot::channel();
-        let future = open_session(
-            self.bridge.clone(),
-            self.instructions.clone(),
-            self.voice.clone(),
+        session::spawn(
+            &self.bridge,
+            &self.session,
             self.history.iter().cloned().collect(),
-        );
-        tokio::spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        rx
+        )
     }
 
-    async fn run(mut self) -> BridgeSummary {
+    pub(super) async fn run(mut self) -> BridgeSummary {
         let reason = self.relay().await;
-        if reason != "caller_hung_up" {
+        if reason != EndReason::CallerHungUp {
             // Closing the stream lets the TwiML's <Hangup/> end the call.
             close_twilio(&mut self.twilio_tx, 1000, "call ended").await;
         }
-        self.summary.end_reason = reason.to_string();
+        self.summary.end_reason = reason.as_str().to_string();
         self.summary.stream_ms = self.started.elapsed().as_millis() as u64;
         self.summary.agent_audio_ms = self.playout.agent_audio_ms();
         self.summary
     }
 
-    async fn relay(&mut self) -> &'static str {
+    async fn relay(&mut self) -> EndReason {
         let max_duration = tokio::time::sleep(self.bridge.app.config.telephony.max_call_duration);
         tokio::pin!(max_duration);
         let rotate_at = tokio::time::sleep(self.bridge.settings.rotate_after);
@@ -426,15 +218,20 @@ impl Call {
                         }
                         Err(e) => {
                             tracing::warn!(call_id = %self.claims.call_id, error = %e, "no OpenAI session");
-                            Next::End("openai_unavailable")
+                            Next::End(EndReason::OpenAiUnavailable)
                         }
                     }
                 },
-                Some((call_id, output)) = self.tool_results.1.recv() => self.on_tool_output(call_id, output, openai.as_ref()),
+                Some((call_id, output)) = self.tool_calls.next_output() => {
+                    if tool_calls::on_tool_output(&call_id, output, openai.as_ref()) == Effect::EndCall {
+                        self.hang_up_when_heard = true;
+                    }
+                    Next::Continue
+                }
                 _ = timer => Next::Continue,
-                _ = &mut max_duration => Next::End("max_duration"),
+                _ = &mut max_duration => Next::End(EndReason::MaxDuration),
                 _ = &mut rotate_at, if !rotate_due => { rotate_due = true; Next::Continue }
-                _ = ending.changed() => Next::End("shutdown"),
+                _ = ending.changed() => Next::End(EndReason::Shutdown),
             };
             if let Next::End(reason) = step {
                 if let Some(o) = openai.take() {
@@ -445,7 +242,7 @@ impl Call {
             let now = Instant::now();
             wake = self.flush_playout(now, &mut out).await;
             if self.hang_up_when_heard && !self.playout.speaking(now) {
-                return "agent_ended";
+                return EndReason::AgentEnded;
             }
             if self.hang_up_when_heard {
                 wake = Some(wake.map_or(now + Duration::from_millis(20), |w| {
@@ -476,7 +273,7 @@ impl Call {
         let text = match message {
             Some(Ok(TwilioMessage::Text(text))) => text,
             Some(Ok(TwilioMessage::Close(_))) | Some(Err(_)) | None => {
-                return Next::End("caller_hung_up");
+                return Next::End(EndReason::CallerHungUp);
             }
             Some(Ok(_)) => return Next::Continue,
         };
@@ -497,7 +294,7 @@ impl Call {
                 self.playout.ack(&mark.name, received);
                 Next::Continue
             }
-            Some(Inbound::Stop) => Next::End("caller_hung_up"),
+            Some(Inbound::Stop) => Next::End(EndReason::CallerHungUp),
             _ => Next::Continue,
         }
     }
@@ -567,20 +364,8 @@ impl Call {
                 call_id,
                 name,
                 arguments,
-            } => {
-                // Also sent for interrupted responses: run only once the item completed.
-                if !self.ran_tools.contains(&call_id) {
-                    self.pending_tools.insert(call_id, (name, arguments));
-                }
-            }
-            ServerEvent::OutputItemDone { item } => {
-                if item.kind == "function_call"
-                    && item.status.as_deref() == Some("completed")
-                    && let Some(call_id) = item.call_id
-                {
-                    self.run_tool(&call_id);
-                }
-            }
+            } => self.tool_calls.on_arguments(call_id, name, arguments),
+            ServerEvent::OutputItemDone { item } => self.tool_calls.on_item_done(item),
             ServerEvent::ResponseDone { response } => {
                 self.response_active = false;
                 if let Some(usage) = &response.usage {
@@ -589,17 +374,7 @@ impl Call {
                     self.summary.output_text_tokens += usage.output_token_details.text_tokens;
                     self.summary.output_audio_tokens += usage.output_token_details.audio_tokens;
                 }
-                if response.status.as_deref() == Some("completed") {
-                    for item in &response.output {
-                        if item.kind == "function_call"
-                            && let Some(call_id) = &item.call_id
-                        {
-                            self.run_tool(call_id);
-                        }
-                    }
-                }
-                // Calls of a cancelled or failed response never run.
-                self.pending_tools.clear();
+                self.tool_calls.on_response_done(&response);
             }
             ServerEvent::InputTranscript { transcript } => self.remember(Role::User, transcript),
             ServerEvent::OutputTranscript { transcript } => {
@@ -608,7 +383,7 @@ impl Call {
             ServerEvent::Error { error } => {
                 if error.is_fatal() {
                     tracing::warn!(call_id = %self.claims.call_id, code = ?error.code, "fatal OpenAI error");
-                    return Next::End("openai_error");
+                    return Next::End(EndReason::OpenAiError);
                 }
                 tracing::debug!(call_id = %self.claims.call_id, code = ?error.code, "OpenAI error (recoverable)");
             }
@@ -625,54 +400,6 @@ impl Call {
             self.history.pop_front();
         }
         self.history.push_back((role, text));
-    }
-
-    /// Runs a completed function call once per `call_id`, off the loop.
-    fn run_tool(&mut self, call_id: &str) {
-        let Some((name, arguments)) = self.pending_tools.remove(call_id) else {
-            return;
-        };
-        if !self.ran_tools.insert(call_id.to_string()) {
-            return;
-        }
-        let future = self.bridge.tools.run(
-            &name,
-            &arguments,
-            ToolContext {
-                tenant_id: self.claims.tid.clone(),
-                call_id: self.claims.call_id.clone(),
-            },
-        );
-        let results = self.tool_results.0.clone();
-        let call_id = call_id.to_string();
-        tracing::info!(call_id = %self.claims.call_id, tool = %name, "running tool");
-        tokio::spawn(async move {
-            let output = future.await;
-            let _ = results.send((call_id, output)).await;
-        });
-    }
-
-    fn on_tool_output(
-        &mut self,
-        call_id: String,
-        output: ToolOutput,
-        openai: Option<&OpenAi>,
-    ) -> Next {
-        if let Some(o) = openai {
-            let _ =
-                o.tx.try_send(OpenAiMessage::text(realtime::function_call_output(
-                    &call_id,
-                    &output.output,
-                )));
-            if output.respond {
-                let _ =
-                    o.tx.try_send(OpenAiMessage::text(realtime::response_create(None)));
-            }
-        }
-        if output.effect == Effect::EndCall {
-            self.hang_up_when_heard = true;
-        }
-        Next::Continue
     }
 
     /// Sends whatever playout allows now; returns when to come back.
