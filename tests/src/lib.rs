@@ -8,6 +8,8 @@ pub mod aws_faults;
 pub mod bridge_rig;
 pub mod captcha_fake;
 pub mod client;
+pub mod google_discovery;
+pub mod google_sim;
 pub mod intelligence_sim;
 pub mod media_sim;
 pub mod mulaw;
