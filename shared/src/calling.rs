@@ -62,8 +62,13 @@ pub const CALLBACK_TENANT: &str = "tenant_id";
 pub const CALLBACK_CALL: &str = "call_id";
 
 /// Checks that `scenario` names a predefined template or one of the tenant's custom
-/// scenarios; 404 otherwise.
+/// scenarios; 404 otherwise. The calendar scenario also needs a live calendar connection
+/// (409 otherwise), so no calendar call starts without the calendar it is about.
 pub async fn ensure_scenario(state: &AppState, tenant_id: &str, scenario: &str) -> Result<()> {
+    if scenarios::is_calendar(scenario) {
+        crate::calendar::TenantCalendar::open(state, tenant_id).await?;
+        return Ok(());
+    }
     if scenarios::predefined(scenario).is_some() {
         return Ok(());
     }

@@ -4,11 +4,13 @@
 //! Handlers in `functions/*` stay thin: they extract, call into this crate, and answer.
 
 pub mod auth;
+pub mod calendar;
 pub mod calling;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod google;
 pub mod http;
 pub mod jobs;
 pub mod lambda;

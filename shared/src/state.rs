@@ -30,6 +30,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// The client for tenants' own URLs (public addresses only).
     pub tenant_http: reqwest::Client,
+    /// Google OAuth and Calendar; `None` when no Google client is configured.
+    pub google: Option<crate::calendar::GoogleApis>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
         };
         Self {
             openai: crate::openai::Client::from_config(&config.openai),
+            google: config.google.as_ref().map(crate::calendar::GoogleApis::new),
             sealer: Sealer::new(&config.jwt_secret),
             tenant_http: crate::http::outbound::tenant_client(config.development_mode),
             twilio,

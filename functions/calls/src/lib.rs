@@ -15,6 +15,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::make_call::make_call))
         .routes(routes!(handlers::make_call::make_custom_call))
+        .routes(routes!(handlers::make_call::make_calendar_call))
         .routes(routes!(handlers::list::list))
         .routes(routes!(handlers::get::get))
         .routes(routes!(handlers::hangup::hangup))

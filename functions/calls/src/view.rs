@@ -3,6 +3,7 @@
 use serde::Serialize;
 use shared::domain::calls::{CallStatus, Direction};
 use shared::domain::transcripts::TranscriptionState;
+use shared::store::calendar::bookings::{Booking, BookingStatus};
 use shared::store::calls::{BridgeSummary, CallRecord};
 use utoipa::ToSchema;
 
@@ -31,6 +32,40 @@ pub struct CallView {
     /// The call's transcript (Voice Intelligence's SID), once asked for.
     pub transcript_sid: Option<String>,
     pub transcript_status: Option<TranscriptionState>,
+    /// Appointments booked during the call (only on `GET /calls/{call_id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookings: Option<Vec<BookingView>>,
+}
+
+/// An appointment the agent booked in the tenant's calendar.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    /// The Google Calendar event.
+    pub event_id: String,
+    pub calendar_id: String,
+    /// RFC 3339, UTC.
+    pub start: String,
+    pub end: String,
+    pub summary: String,
+    /// Who it is for (E.164).
+    pub caller: String,
+    pub status: BookingStatus,
+    pub created_at: String,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        Self {
+            event_id: b.event_id,
+            calendar_id: b.calendar_id,
+            start: b.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            end: b.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            summary: b.summary,
+            caller: b.caller,
+            status: b.status,
+            created_at: b.created_at,
+        }
+    }
 }
 
 impl From<CallRecord> for CallView {
@@ -53,6 +88,7 @@ impl From<CallRecord> for CallView {
             bridge: c.bridge,
             transcript_sid: c.transcript_sid,
             transcript_status: c.transcript_status,
+            bookings: None,
         }
     }
 }

@@ -30,6 +30,7 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(transcripts::router())
         .merge(webhooks::router())
+        .merge(calendar::router())
         .merge(router())
 }
 

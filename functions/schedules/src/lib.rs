@@ -23,6 +23,7 @@ pub const DELIVERY_RETRIES: i32 = 10;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::create::create))
+        .routes(routes!(handlers::create::create_calendar))
         .routes(routes!(handlers::list::list))
         .routes(routes!(handlers::get::get, handlers::cancel::cancel))
 }

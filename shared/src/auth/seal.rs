@@ -1,6 +1,7 @@
-//! Secrets the platform must keep but never show again (tenant webhook signing secrets) are
-//! stored sealed: AES-256-GCM under a key derived from the platform's signing key, so a copy of
-//! the table alone does not give them away.
+//! Secrets the platform must keep but never show again (tenant webhook signing secrets, Google
+//! tokens) are stored sealed: AES-256-GCM under a key from the platform's secret, so a copy of
+//! the table alone does not give them away. A value can be bound to a context (its tenant), so
+//! it opens nowhere else.
 //!
 //! The key is derived from `JWT_SECRET`: rotating that secret makes sealed secrets unreadable
 //! (their deliveries then fail with a clear reason, and the tenant registers the URL again).
@@ -41,13 +42,24 @@ impl Sealer {
 
     /// `plaintext`, sealed with a fresh nonce, as base64 (nonce, ciphertext and tag).
     pub fn seal(&self, plaintext: &str) -> Result<String> {
+        self.seal_bound(plaintext, b"")
+    }
+
+    /// What [`Sealer::seal`] sealed; an error if it was sealed under another key or altered.
+    pub fn open(&self, sealed: &str) -> Result<String> {
+        self.open_bound(sealed, b"")
+    }
+
+    /// Seals `plaintext` bound to `context` (e.g. the owning tenant): it opens only with the
+    /// same context, so a sealed value copied onto another tenant's item is useless there.
+    pub fn seal_bound(&self, plaintext: &str, context: &[u8]) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::internal("random nonce"))?;
         let mut sealed = plaintext.as_bytes().to_vec();
         self.key()?
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::empty(),
+                Aad::from(context),
                 &mut sealed,
             )
             .map_err(|_| Error::internal("sealing a secret"))?;
@@ -56,8 +68,8 @@ impl Sealer {
         Ok(STANDARD.encode(out))
     }
 
-    /// What [`Sealer::seal`] sealed; an error if it was sealed under another key or altered.
-    pub fn open(&self, sealed: &str) -> Result<String> {
+    /// What [`Sealer::seal_bound`] sealed with the same `context`.
+    pub fn open_bound(&self, sealed: &str, context: &[u8]) -> Result<String> {
         let unreadable = || Error::internal("a sealed secret cannot be opened with this key");
         let bytes = STANDARD.decode(sealed).map_err(|_| unreadable())?;
         if bytes.len() < NONCE_LEN {
@@ -68,7 +80,7 @@ impl Sealer {
         let mut rest = rest.to_vec();
         let plain = self
             .key()?
-            .open_in_place(nonce, Aad::empty(), &mut rest)
+            .open_in_place(nonce, Aad::from(context), &mut rest)
             .map_err(|_| unreadable())?;
         String::from_utf8(plain.to_vec()).map_err(|_| unreadable())
     }
@@ -98,5 +110,17 @@ mod tests {
         let last = altered.len() - 1;
         altered[last] ^= 1;
         assert!(sealer.open(&STANDARD.encode(altered)).is_err());
+    }
+
+    #[test]
+    fn a_bound_secret_opens_only_in_its_context() {
+        let sealer = Sealer::new("k".repeat(40).as_str());
+        let sealed = sealer.seal_bound("1//refresh", b"tenant-a").unwrap();
+        assert_eq!(
+            sealer.open_bound(&sealed, b"tenant-a").unwrap(),
+            "1//refresh"
+        );
+        assert!(sealer.open_bound(&sealed, b"tenant-b").is_err());
+        assert!(sealer.open(&sealed).is_err());
     }
 }

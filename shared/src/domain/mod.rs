@@ -1,5 +1,6 @@
 //! Domain rules that do not depend on storage or HTTP.
 
+pub mod calendar;
 pub mod calls;
 pub mod email;
 pub mod ids;

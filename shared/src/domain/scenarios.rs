@@ -81,7 +81,7 @@ macro_rules! scenario {
 }
 
 /// The shipped templates. `default` is kept as a key because the reference clients use it.
-pub const PREDEFINED: [Scenario; 6] = [
+pub const PREDEFINED: [Scenario; 7] = [
     scenario!(
         "default",
         "Front desk assistant",
@@ -130,7 +130,23 @@ pub const PREDEFINED: [Scenario; 6] = [
         "Morgan, a helpful sales development representative who contacts people who asked to be called back.",
         "Thank the person for their enquiry, ask a few questions to understand their needs, timeline and budget, and offer to book a follow-up with a specialist. Respect a no immediately and offer to remove them from the call list."
     ),
+    scenario!(
+        "calendar",
+        "Calendar assistant",
+        "alloy",
+        0.7,
+        "Casey, a friendly scheduling assistant who looks after the business's calendar.",
+        "Help the person on the line find a time that suits them and book it, or cancel an appointment that was booked for them. Collect the date, time and purpose, check availability before offering or confirming a time, read the details back, and only confirm once the booking tool says it is done. This scenario needs a connected Google Calendar."
+    ),
 ];
+
+/// The predefined scenario whose calls get the tenant's calendar: its availability in the
+/// instructions and the booking tools.
+pub const CALENDAR: &str = "calendar";
+
+pub fn is_calendar(key: &str) -> bool {
+    key == CALENDAR
+}
 
 pub fn predefined(key: &str) -> Option<&'static Scenario> {
     PREDEFINED.iter().find(|s| s.key == key)

@@ -71,7 +71,9 @@ impl Store {
         )?;
         Ok(LiveState {
             has_number,
-            calendar_connected: calendar.is_some(),
+            // A revoked grant is not a live connection.
+            calendar_connected: calendar
+                .is_some_and(|item| item.opt_str("status").as_deref() == Some("connected")),
             has_scenarios,
             has_call,
         })

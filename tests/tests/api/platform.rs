@@ -79,6 +79,18 @@ async fn health_openapi_and_docs() {
         ("get", "/webhooks"),
         ("delete", "/webhooks/{webhook_id}"),
         ("get", "/webhooks/{webhook_id}/deliveries"),
+        ("get", "/google-calendar/auth"),
+        ("get", "/google-calendar/callback"),
+        ("get", "/google-calendar/connection"),
+        ("delete", "/google-calendar/connection"),
+        ("get", "/google-calendar/settings"),
+        ("put", "/google-calendar/settings"),
+        ("get", "/google-calendar/calendars"),
+        ("get", "/google-calendar/events"),
+        ("get", "/google-calendar/check-availability"),
+        ("get", "/google-calendar/find-slots"),
+        ("get", "/google-calendar/make-calendar-call/{phone_number}"),
+        ("post", "/google-calendar/schedule"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

@@ -90,6 +90,7 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         ("ReleaseNumberFunction", retried * 2),
         ("MakeCallFunction", place),
         ("MakeCustomCallFunction", place),
+        ("MakeCalendarCallFunction", place),
         ("HangupCallFunction", retried * 2),
         ("ScheduledCallRunnerFunction", place),
         // A batch's jobs run side by side; the longest reads a transcript and up to three
@@ -111,6 +112,48 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         assert!(
             worst + MARGIN <= limit,
             "{function}: Twilio may take {worst:?} (tries of {try_timeout:?}), the function has {limit:?}"
+        );
+    }
+}
+
+#[test]
+fn google_requests_fit_inside_their_functions_timeouts() {
+    let t = template();
+    let source: std::collections::HashMap<String, String> = [
+        ("TABLE_NAME", "t"),
+        ("DEVELOPMENT_MODE", "true"),
+        ("CAPTCHA_DISABLED", "true"),
+        ("GOOGLE_CLIENT_ID", "id"),
+        ("GOOGLE_CLIENT_SECRET", "secret"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let google = shared::Config::from_source(&source)
+        .unwrap()
+        .google
+        .unwrap();
+    let operation = shared::google::worst_case_with_refresh(google.timeout);
+    for (function, worst) in [
+        // The code exchange, then revoking a grant that lacks a needed scope.
+        (
+            "CalendarCallbackFunction",
+            shared::google::worst_case(google.timeout) * 2,
+        ),
+        (
+            "CalendarDisconnectFunction",
+            shared::google::worst_case(google.timeout),
+        ),
+        ("PutCalendarSettingsFunction", operation),
+        ("ListCalendarsFunction", operation),
+        ("CalendarEventsFunction", operation),
+        ("CheckAvailabilityFunction", operation),
+        ("FindSlotsFunction", operation),
+    ] {
+        let limit = timeout(&t, function);
+        assert!(
+            worst + MARGIN <= limit,
+            "{function}: Google may take {worst:?}, the function has {limit:?}"
         );
     }
 }
@@ -206,7 +249,7 @@ fn scheduled_call_events_that_cannot_run_are_dead_lettered() {
         }
         assert_eq!(get_att(&vars["SCHEDULER_DEAD_LETTER_ARN"]), Some(dlq_arn));
     }
-    assert_eq!(schedules_functions, 4);
+    assert_eq!(schedules_functions, 5);
 
     let alarm = serde_yaml::to_string(&resource(&t, "ScheduledCallsDeadLetterAlarm")).unwrap();
     assert!(

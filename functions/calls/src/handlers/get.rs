@@ -6,7 +6,7 @@ use shared::{AppState, Result};
 
 use crate::view::CallView;
 
-/// One of the caller's calls; 404 for anyone else's.
+/// One of the caller's calls, with the appointments booked during it; 404 for anyone else's.
 #[utoipa::path(get, path = "/calls/{call_id}", tag = "calls",
     security(("bearer" = [])),
     params(("call_id" = String, Path)),
@@ -22,11 +22,11 @@ pub async fn get(
     Path(call_id): Path<String>,
 ) -> Result<Json<CallView>> {
     let call_id = CallId::parse(&call_id, "call_id")?;
-    Ok(Json(
-        state
-            .store
-            .call(&user.tenant_id, call_id.as_str())
-            .await?
-            .into(),
-    ))
+    let (call, bookings) = tokio::try_join!(
+        state.store.call(&user.tenant_id, call_id.as_str()),
+        state.store.call_bookings(&user.tenant_id, call_id.as_str()),
+    )?;
+    let mut view = CallView::from(call);
+    view.bookings = Some(bookings.into_iter().map(Into::into).collect());
+    Ok(Json(view))
 }

@@ -110,3 +110,34 @@ pub async fn make_custom_call(
     }
     place(&state, &user, &phone_number, scenario_id).await
 }
+
+/// Call `phone_number` with the calendar assistant: the agent knows the tenant's busy times
+/// and free slots and can book and cancel appointments in the tenant's Google Calendar.
+#[utoipa::path(get, path = "/google-calendar/make-calendar-call/{phone_number}", tag = "calendar",
+    security(("bearer" = [])),
+    params(
+        ("phone_number" = String, Path, description = "E.164 (URL-encode `+` as %2B) or a 10-digit US/Canada number"),
+    ),
+    responses(
+        (status = 200, description = "Call placed", body = CallPlaced),
+        (status = 400, description = "Destination refused, no caller ID, or Twilio refused", body = shared::error::Problem),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 409, description = "Google Calendar not connected, or access revoked", body = shared::error::Problem),
+        (status = 422, description = "Invalid phone number", body = shared::error::Problem),
+        (status = 429, description = "Rate or daily limit reached", body = shared::error::Problem),
+        (status = 502, description = "Twilio unavailable", body = shared::error::Problem),
+        (status = 503, description = "Telephony or Google Calendar not configured", body = shared::error::Problem),
+    ))]
+pub async fn make_calendar_call(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(phone_number): Path<String>,
+) -> Result<Json<CallPlaced>> {
+    place(
+        &state,
+        &user,
+        &phone_number,
+        shared::domain::scenarios::CALENDAR.to_string(),
+    )
+    .await
+}

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared::calling;
 use shared::domain::phone::E164;
+use shared::domain::scenarios;
 use shared::http::{AuthUser, JsonBody};
 use shared::store::schedules::ScheduledCall;
 use shared::{AppState, Error, FieldError, Result};
@@ -127,8 +128,74 @@ pub async fn create(
         )
         .await?;
     let valid = validate(body)?;
-    calling::ensure_scenario(&state, &user.tenant_id, &valid.scenario).await?;
-    calling::check_destination(&state, &valid.to, "phone_number")?;
+    schedule(&state, &user, valid).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CalendarScheduleRequest {
+    /// E.164, or a 10-digit US/Canada number.
+    #[schema(required = true, nullable = false, min_length = 3)]
+    phone_number: Option<String>,
+    /// RFC 3339 with an offset, in the future.
+    #[schema(required = true, nullable = false, format = DateTime)]
+    scheduled_time: Option<String>,
+    /// Optional; if given it must be `calendar` (the reference clients send one).
+    scenario: Option<String>,
+}
+
+/// Schedule a calendar call: the same scheduled-call path as `/schedule-call`, with the
+/// calendar assistant, which books into the tenant's Google Calendar during the call.
+#[utoipa::path(post, path = "/google-calendar/schedule", tag = "calendar",
+    security(("bearer" = [])),
+    request_body = CalendarScheduleRequest,
+    responses(
+        (status = 201, description = "Scheduled", body = ScheduleView),
+        (status = 400, description = "Destination refused", body = shared::error::Problem),
+        (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 409, description = "Google Calendar not connected, or access revoked", body = shared::error::Problem),
+        (status = 422, description = "Invalid fields", body = shared::error::Problem),
+        (status = 429, description = "Rate limited", body = shared::error::Problem),
+    ))]
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<CalendarScheduleRequest>,
+) -> Result<(StatusCode, Json<ScheduleView>)> {
+    state
+        .store
+        .rate_limit(
+            "schedule",
+            &user.tenant_id,
+            &state.config.rate_limits.schedule,
+        )
+        .await?;
+    if body
+        .scenario
+        .as_deref()
+        .is_some_and(|s| !scenarios::is_calendar(s.trim()))
+    {
+        return Err(Error::field(
+            "scenario",
+            "must be calendar (or left out) for a calendar call",
+        ));
+    }
+    let valid = validate(ScheduleRequest {
+        phone_number: body.phone_number,
+        scenario: Some(scenarios::CALENDAR.to_string()),
+        scheduled_time: body.scheduled_time,
+    })?;
+    schedule(&state, &user, valid).await
+}
+
+/// Checks the scenario and destination, stores the schedule and creates its one-time
+/// EventBridge schedule.
+async fn schedule(
+    state: &AppState,
+    user: &AuthUser,
+    valid: Valid,
+) -> Result<(StatusCode, Json<ScheduleView>)> {
+    calling::ensure_scenario(state, &user.tenant_id, &valid.scenario).await?;
+    calling::check_destination(state, &valid.to, "phone_number")?;
     let scheduled_time = valid.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let call = ScheduledCall::new(valid.to.as_str(), &valid.scenario, &scheduled_time);
     state.store.create_schedule(&user.tenant_id, &call).await?;

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod google;
+pub use google::Google;
+
 /// Where configuration values come from: environment first, then (for secrets) the secret.
 pub trait Source {
     fn get(&self, key: &str) -> Option<String>;
@@ -94,6 +97,8 @@ pub struct RateLimits {
     pub numbers: RateLimit,
     /// Transcript work on demand (fetch, import, re-enhance, summarise), per user.
     pub transcripts: RateLimit,
+    /// Calendar reads and connection attempts (each reaches Google), per user.
+    pub calendar: RateLimit,
     /// Whisper transcriptions, per user.
     pub whisper: RateLimit,
 }
@@ -123,6 +128,8 @@ pub struct Config {
     pub openai: OpenAi,
     pub transcripts: Transcripts,
     pub webhooks: Webhooks,
+    /// `None` when Google Calendar is not configured (its endpoints then answer 503).
+    pub google: Option<Google>,
 }
 
 /// Tenant webhooks.
@@ -359,6 +366,9 @@ impl Config {
                 transcripts: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_TRANSCRIPTS_PER_MINUTE")?.unwrap_or(10),
                 ),
+                calendar: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_CALENDAR_PER_MINUTE")?.unwrap_or(30),
+                ),
                 whisper: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_WHISPER_PER_MINUTE")?.unwrap_or(10),
                 ),
@@ -377,6 +387,7 @@ impl Config {
                     .unwrap_or(6)
                     .clamp(1, 20),
             },
+            google: google::google(source, &jwt_secret, development_mode)?,
             openai: OpenAi {
                 api_key: source.get("OPENAI_API_KEY"),
                 realtime_url: source
@@ -413,6 +424,10 @@ impl Config {
         v.extend(self.captcha.secret.clone());
         v.extend(self.telephony.twilio.as_ref().map(|t| t.auth_token.clone()));
         v.extend(self.openai.api_key.clone());
+        if let Some(google) = &self.google {
+            v.push(google.client_secret.clone());
+            v.push(google.token_key.clone());
+        }
         v
     }
 }
