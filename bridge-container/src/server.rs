@@ -46,6 +46,9 @@ pub struct Settings {
     /// How long a tool may run before the model is told it did not finish, so the caller is
     /// never left in silence behind a slow backend.
     pub tool_timeout: Duration,
+    /// How long a calendar call may spend reading the calendar for its instructions before
+    /// it starts without them (the caller is waiting for the greeting).
+    pub calendar_read_budget: Duration,
 }
 
 impl Default for Settings {
@@ -59,13 +62,14 @@ impl Default for Settings {
             openai_connect_timeout: Duration::from_secs(10),
             start_timeout: Duration::from_secs(10),
             tool_timeout: Duration::from_secs(8),
+            calendar_read_budget: Duration::from_secs(3),
         }
     }
 }
 
 impl Settings {
     /// `BRIDGE_DRAIN_TIMEOUT_SECONDS`, `BRIDGE_ROTATE_AFTER_SECONDS`, `BRIDGE_PLAYOUT_LEAD_MS`,
-    /// `BRIDGE_TOOL_TIMEOUT_MS`.
+    /// `BRIDGE_TOOL_TIMEOUT_MS`, `BRIDGE_CALENDAR_READ_MS`.
     pub fn from_env() -> Self {
         let num = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
         let mut s = Settings::default();
@@ -80,6 +84,9 @@ impl Settings {
         }
         if let Some(v) = num("BRIDGE_TOOL_TIMEOUT_MS") {
             s.tool_timeout = Duration::from_millis(v);
+        }
+        if let Some(v) = num("BRIDGE_CALENDAR_READ_MS") {
+            s.calendar_read_budget = Duration::from_millis(v);
         }
         s
     }

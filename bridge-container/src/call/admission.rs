@@ -124,13 +124,30 @@ pub(super) async fn admit(
             )
         }
     };
+    let mut instructions = scenarios::instructions(&persona, &prompt, claims.direction, None);
+    let mut tools = bridge.tools.clone();
+    if scenarios::is_calendar(&claims.scenario) {
+        // Only this call's tenant's calendar, ever: the tenant comes from the verified token.
+        let (block, calendar) = crate::tools::calendar::prepare(
+            &bridge.app,
+            &claims.tid,
+            &claims.call_id,
+            claims.direction,
+            bridge.settings.calendar_read_budget,
+        )
+        .await;
+        instructions.push_str("\n\n");
+        instructions.push_str(&block);
+        if let Some(calendar) = calendar {
+            crate::tools::calendar::register(&mut tools, calendar);
+        }
+    }
     Ok(Admitted {
-        instructions: scenarios::instructions(&persona, &prompt, claims.direction, None),
+        instructions,
         voice,
         stream_sid: start.stream_sid,
         claims,
-        // Every scenario gets the standard tools for now.
-        tools: bridge.tools.clone(),
+        tools,
     })
 }
 

@@ -2,7 +2,7 @@
 //! it looks the name up in the call's [`Registry`], runs it once per `call_id` after the call
 //! item completed, within a time budget, and returns the output. Each call gets its own
 //! registry at admission ([`Registry::standard`] today), so a scenario can be given more tools
-//! (calendar) without every call offering them.
+//! (the calendar's, see [`calendar`]) without every call offering them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,6 +10,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+
+pub mod calendar;
+mod end_call;
+
+pub use end_call::EndCall;
 
 /// What a tool asks of the call besides returning its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,6 +33,22 @@ pub struct ToolOutput {
     pub respond: bool,
 }
 
+impl ToolOutput {
+    /// An answer the model should speak about.
+    pub fn reply(output: Value) -> Self {
+        ToolOutput {
+            output: output.to_string(),
+            effect: Effect::None,
+            respond: true,
+        }
+    }
+
+    /// An error the model can recover from (tell the caller, try otherwise).
+    pub fn error(message: impl std::fmt::Display) -> Self {
+        Self::reply(json!({ "error": message.to_string() }))
+    }
+}
+
 /// Per-call facts a tool may use.
 #[derive(Debug, Clone)]
 pub struct ToolContext {
@@ -43,37 +64,6 @@ pub trait Tool: Send + Sync {
     /// JSON Schema of the arguments.
     fn parameters(&self) -> Value;
     fn run(&self, arguments: Value, context: ToolContext) -> ToolFuture;
-}
-
-/// Lets the model end the call politely after saying goodbye.
-pub struct EndCall;
-
-impl Tool for EndCall {
-    fn name(&self) -> &'static str {
-        "end_call"
-    }
-
-    fn description(&self) -> &'static str {
-        "End the phone call. Call this only after you have said goodbye, or when the caller asks to end the call."
-    }
-
-    fn parameters(&self) -> Value {
-        json!({
-            "type": "object",
-            "properties": {"reason": {"type": "string", "description": "Why the call is ending"}},
-            "required": []
-        })
-    }
-
-    fn run(&self, _arguments: Value, _context: ToolContext) -> ToolFuture {
-        Box::pin(async {
-            ToolOutput {
-                output: json!({"ok": true}).to_string(),
-                effect: Effect::EndCall,
-                respond: false,
-            }
-        })
-    }
 }
 
 /// Tools by name. Cloned for every call, which is cheap: the tools themselves are shared.
@@ -118,14 +108,8 @@ impl Registry {
     /// recover from rather than failing the call.
     pub fn run(&self, name: &str, arguments: &str, context: ToolContext) -> ToolFuture {
         let Some(tool) = self.tools.get(name).cloned() else {
-            let output = json!({"error": format!("unknown tool {name}")}).to_string();
-            return Box::pin(async move {
-                ToolOutput {
-                    output,
-                    effect: Effect::None,
-                    respond: true,
-                }
-            });
+            let output = ToolOutput::error(format!("unknown tool {name}"));
+            return Box::pin(async move { output });
         };
         match serde_json::from_str::<Value>(if arguments.trim().is_empty() {
             "{}"
@@ -133,13 +117,7 @@ impl Registry {
             arguments
         }) {
             Ok(args) => tool.run(args, context),
-            Err(_) => Box::pin(async {
-                ToolOutput {
-                    output: json!({"error": "arguments are not valid JSON"}).to_string(),
-                    effect: Effect::None,
-                    respond: true,
-                }
-            }),
+            Err(_) => Box::pin(async { ToolOutput::error("arguments are not valid JSON") }),
         }
     }
 }
