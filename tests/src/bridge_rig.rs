@@ -67,13 +67,14 @@ impl BridgeRig {
     /// Places an outbound call with `scenario` through the API and reads its stream token out
     /// of the TwiML Twilio was given.
     pub async fn place_call(&self, scenario: &str) -> PlacedCall {
+        self.place(&format!("/make-call/%2B14155550123/{scenario}"))
+            .await
+    }
+
+    /// Places an outbound call through the API endpoint at `path` (any that places a call).
+    pub async fn place(&self, path: &str) -> PlacedCall {
         let c = self.stack.client();
-        let placed = c
-            .get(
-                &format!("/make-call/%2B14155550123/{scenario}"),
-                Some(&self.session.access_token),
-            )
-            .await;
+        let placed = c.get(path, Some(&self.session.access_token)).await;
         assert_eq!(placed.status, 200, "{}", placed.text);
         let call_sid = placed.body["call_sid"].as_str().expect("sid").to_string();
         let sim_call = self.twilio.call(&call_sid).expect("call at the simulator");

@@ -6,6 +6,7 @@
 
 pub mod aws_faults;
 pub mod bridge_rig;
+pub mod calendar_rig;
 pub mod captcha_fake;
 pub mod client;
 pub mod google_discovery;
@@ -344,6 +345,7 @@ async fn boot(
             "RATE_LIMIT_NUMBERS_PER_MINUTE",
             "RATE_LIMIT_TRANSCRIPTS_PER_MINUTE",
             "RATE_LIMIT_WHISPER_PER_MINUTE",
+            "RATE_LIMIT_CALENDAR_PER_MINUTE",
         ] {
             env.insert(key.into(), "1000".into());
         }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bridge;
+mod calendar;
 mod callbacks;
 mod calls;
 mod input;
