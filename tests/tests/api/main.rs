@@ -5,6 +5,7 @@ mod bridge;
 mod calendar;
 mod callbacks;
 mod calls;
+mod google_contract;
 mod input;
 mod lambda_event;
 mod logs;
