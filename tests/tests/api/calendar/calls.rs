@@ -326,3 +326,124 @@ async fn calendar_calls_and_schedules_need_a_connected_calendar() {
         listed.text
     );
 }
+
+/// Buys a number for `token`'s tenant through the API and returns it.
+async fn buy_number(rig: &BridgeRig, token: &str) -> String {
+    let c = rig.stack.client();
+    let found = c
+        .post(
+            "/twilio/search-numbers",
+            Some(token),
+            &json!({"area_code": "415", "limit": 1}),
+        )
+        .await;
+    let number = found.body["availableNumbers"][0]["phoneNumber"]
+        .as_str()
+        .expect("a number")
+        .to_string();
+    let bought = c
+        .post(
+            "/twilio/provision-number",
+            Some(token),
+            &json!({"phone_number": number}),
+        )
+        .await;
+    assert_eq!(bought.status, 201, "{}", bought.text);
+    number
+}
+
+#[tokio::test]
+async fn inbound_calls_to_a_calendar_number_get_the_tools_and_no_one_elses_calendar() {
+    let (google, rig) = calendar_rig(Settings::default()).await;
+    let c = rig.stack.client();
+    let token = rig.session.access_token.clone();
+    let number = buy_number(&rig, &token).await;
+    let set = c
+        .json(
+            reqwest::Method::PUT,
+            "/twilio/inbound-scenario",
+            Some(&token),
+            &json!({"scenario": "calendar"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+
+    // Another tenant without a calendar cannot choose the calendar scenario, and its inbound
+    // calls never reach this tenant's calendar.
+    let other = c.register(&e2e_tests::client::email("other")).await;
+    let other_number = buy_number(&rig, &other.access_token).await;
+    let refused = c
+        .json(
+            reqwest::Method::PUT,
+            "/twilio/inbound-scenario",
+            Some(&other.access_token),
+            &json!({"scenario": "calendar"}),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+
+    let start = format!("{}T13:00", day());
+    rig.openai.set_function_calls(vec![tool(
+        1,
+        "book_appointment",
+        json!({"start": start, "purpose": "Callback"}),
+    )]);
+    let answered = rig.twilio.inbound_call(OTHER_CALLER, &number).await;
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    let call = PlacedCall {
+        call_id: e2e_tests::twiml::claims(
+            &e2e_tests::twiml::parameter(&answered.body, "token").unwrap(),
+        )["call_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        token: e2e_tests::twiml::parameter(&answered.body, "token").unwrap(),
+        call_sid: answered.call_sid.clone(),
+    };
+    let outputs = run(&rig, &call, 1).await;
+    assert_eq!(outputs[0]["booked"], true, "{}", outputs[0]);
+    let events = live_events(&google);
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(OTHER_CALLER),
+        "booked for the person who called in"
+    );
+
+    // The other tenant's inbound call: its default scenario, no calendar tools.
+    let before = rig.openai.sessions().len();
+    rig.openai.set_function_calls(Vec::new());
+    let answered = rig.twilio.inbound_call(CALLER, &other_number).await;
+    let token = e2e_tests::twiml::parameter(&answered.body, "token").unwrap();
+    let claims = e2e_tests::twiml::claims(&token);
+    assert_eq!(claims["scenario"], "default");
+    let other_call = PlacedCall {
+        call_id: claims["call_id"].as_str().unwrap().to_string(),
+        token,
+        call_sid: answered.call_sid.clone(),
+    };
+    // (Its record is the other tenant's, so the stream is run without reading it.)
+    let media = rig.stream(&other_call, turns(1)).await.expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(30)).await);
+    let update = rig.openai.sessions()[before]
+        .events
+        .iter()
+        .find(|e| e["type"] == "session.update")
+        .cloned()
+        .unwrap();
+    let tools = update["session"]["tools"].to_string();
+    assert!(!tools.contains("book_appointment"), "{tools}");
+    assert!(
+        !update["session"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("Calendar:")
+    );
+    assert_eq!(
+        live_events(&google).len(),
+        1,
+        "nothing more in this tenant's calendar"
+    );
+}
