@@ -111,8 +111,21 @@ async fn steps_are_detected_from_live_state() {
         "connect_calendar"
     );
 
+    // A revoked connection is not a live one; a connected one is.
     stack
-        .put_item(keys::tenant(&tid), keys::CALENDAR.to_string(), &[])
+        .put_item(
+            keys::tenant(&tid),
+            keys::CALENDAR.to_string(),
+            &[("status", "revoked")],
+        )
+        .await;
+    assert_eq!(check("calendar").await["completed"], false);
+    stack
+        .put_item(
+            keys::tenant(&tid),
+            keys::CALENDAR.to_string(),
+            &[("status", "connected")],
+        )
         .await;
     // A failed attempt is not a first call; a completed one is.
     stack
