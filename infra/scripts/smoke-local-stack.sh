@@ -8,7 +8,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port="$(free_port)"
 bridge_port="$(free_port)"
 log="$(mktemp)"
-env -u AWS_ENDPOINT_URL PORT="$port" BRIDGE_PORT="$bridge_port" target/debug/local-stack >"$log" 2>&1 &
+env -u AWS_ENDPOINT_URL PORT="$port" BRIDGE_PORT="$bridge_port" "${CARGO_TARGET_DIR:-target}/debug/local-stack" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
