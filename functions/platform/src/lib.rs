@@ -17,21 +17,31 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::docs::docs_script))
 }
 
+/// Every context with the folder of its crate (what `template.yaml` names as `CodeUri`). A new
+/// context is added here once.
+pub fn contexts() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
+    vec![
+        ("functions/auth", auth::router()),
+        ("functions/scenarios", scenarios::router()),
+        ("functions/onboarding", onboarding::router()),
+        ("functions/phone-numbers", phone_numbers::router()),
+        ("functions/calls", calls::router()),
+        ("functions/twilio-webhooks", twilio_webhooks::router()),
+        ("functions/schedules", schedules::router()),
+        ("functions/transcripts", transcripts::router()),
+        ("functions/webhooks", webhooks::router()),
+        ("functions/calendar", calendar::router()),
+        ("functions/platform", router()),
+    ]
+}
+
 /// Every context's router, merged: what the local runner serves and what the OpenAPI
-/// document describes. A new context is added here once.
+/// document describes.
 pub fn all_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(shared::openapi::ApiDoc::openapi())
-        .merge(auth::router())
-        .merge(scenarios::router())
-        .merge(onboarding::router())
-        .merge(phone_numbers::router())
-        .merge(calls::router())
-        .merge(twilio_webhooks::router())
-        .merge(schedules::router())
-        .merge(transcripts::router())
-        .merge(webhooks::router())
-        .merge(calendar::router())
-        .merge(router())
+    contexts().into_iter().fold(
+        OpenApiRouter::with_openapi(shared::openapi::ApiDoc::openapi()),
+        |all, (_, context)| all.merge(context),
+    )
 }
 
 /// The OpenAPI document of the whole API, as served at `/openapi.json`.

@@ -306,3 +306,171 @@ fn only_the_media_stream_and_liveness_reach_the_bridge() {
             .ends_with(&format!("{}$", bridge::STREAM_PATH))
     );
 }
+
+/// A function of the template: its name, `CodeUri`, and HTTP API routes (method, path).
+type TemplateFunction = (String, String, Vec<(String, String)>);
+
+/// Every function of the template.
+fn http_functions(t: &Value) -> Vec<TemplateFunction> {
+    let mut functions = Vec::new();
+    for (name, r) in t["Resources"].as_mapping().unwrap() {
+        if r["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let code = r["Properties"]["CodeUri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut routes = Vec::new();
+        if let Some(events) = r["Properties"]["Events"].as_mapping() {
+            for event in events.values() {
+                if event["Type"] == "HttpApi" {
+                    let p = &event["Properties"];
+                    routes.push((
+                        p["Method"].as_str().unwrap().to_ascii_uppercase(),
+                        p["Path"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+        functions.push((name.as_str().unwrap().to_string(), code, routes));
+    }
+    functions
+}
+
+/// API Gateway matches `/x` and `/x/` alike; the code serves a few reference paths with the slash.
+fn route_key(path: &str) -> String {
+    match path.trim_end_matches('/') {
+        "" => "/".to_string(),
+        p => p.to_string(),
+    }
+}
+
+#[test]
+fn every_route_of_the_code_has_exactly_one_function_of_its_crate() {
+    let t = template();
+    let functions = http_functions(&t);
+    let mut routed: std::collections::HashMap<(String, String), Vec<(&str, &str)>> =
+        std::collections::HashMap::new();
+    for (name, code, routes) in &functions {
+        for (method, path) in routes {
+            routed
+                .entry((method.clone(), route_key(path)))
+                .or_default()
+                .push((name, code));
+        }
+    }
+    let mut expected = std::collections::HashSet::new();
+    for (crate_dir, router) in platform::contexts() {
+        let doc = serde_json::to_value(router.into_openapi()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                let key = (method.to_ascii_uppercase(), route_key(path));
+                let functions = routed.get(&key).cloned().unwrap_or_default();
+                assert_eq!(
+                    functions.len(),
+                    1,
+                    "{method} {path} must have exactly one function, has {functions:?}"
+                );
+                assert_eq!(
+                    functions[0].1, crate_dir,
+                    "{method} {path} is served by {crate_dir}, not {}",
+                    functions[0].0
+                );
+                expected.insert(key);
+            }
+        }
+    }
+    for key in routed.keys() {
+        assert!(
+            expected.contains(key),
+            "template routes {key:?}, which no code serves"
+        );
+    }
+}
+
+/// What `!Ref` and `!GetAtt` resolve to in a deployment, for reading the template's settings
+/// the way a function would see them.
+fn deployed_value(v: &Value) -> String {
+    // Tags first: `as_str` sees through them.
+    match tagged(v) {
+        Some((tag, inner)) => match (tag.as_str(), inner.as_str().unwrap_or_default()) {
+            ("!Ref", "PublicUrl") => "https://api.acme-phone.io".into(),
+            ("!Ref", "BridgeUrl") => "wss://bridge.acme-phone.io/twilio".into(),
+            ("!Ref", "FrontendUrl") => "https://app.acme-phone.io".into(),
+            ("!Ref", "DevelopmentMode") => "false".into(),
+            ("!Ref", "JobsQueue") => "https://sqs.us-east-1.amazonaws.com/210987654321/jobs".into(),
+            ("!Sub", s) => s.replace("${PublicUrl}", "https://api.acme-phone.io"),
+            ("!GetAtt", s) if s.ends_with("Role.Arn") => {
+                "arn:aws:iam::210987654321:role/scheduler".into()
+            }
+            ("!GetAtt", s) if s.ends_with("Function.Arn") => {
+                "arn:aws:lambda:us-east-1:210987654321:function:runner".into()
+            }
+            ("!GetAtt", s) if s.ends_with("Queue.Arn") => {
+                "arn:aws:sqs:us-east-1:210987654321:dead-letter".into()
+            }
+            ("!Ref", "TwilioIntelligenceServiceSid") => format!("GA{}", "0".repeat(32)),
+            ("!Ref", "TwilioPhoneNumber") => "+14155550100".into(),
+            ("!Ref", other) => format!("{other}-value"),
+            _ => String::new(),
+        },
+        None => v.as_str().unwrap_or_default().to_string(),
+    }
+}
+
+#[test]
+fn every_function_gets_the_configuration_the_code_requires() {
+    let t = template();
+    let globals: Vec<(String, String)> = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_string(), deployed_value(v)))
+        .collect();
+    // The secret's keys (JWT_SECRET generated, the rest from parameters).
+    let secret = [
+        ("JWT_SECRET", "j".repeat(64)),
+        ("CAPTCHA_SECRET", "captcha".to_string()),
+        ("TWILIO_ACCOUNT_SID", format!("AC{}", "0".repeat(32))),
+        ("TWILIO_AUTH_TOKEN", "token".to_string()),
+        ("OPENAI_API_KEY", "sk-test".to_string()),
+        (
+            "GOOGLE_CLIENT_ID",
+            "id.apps.googleusercontent.com".to_string(),
+        ),
+        ("GOOGLE_CLIENT_SECRET", "GOCSPX-x".to_string()),
+    ];
+    let template_secret = serde_yaml::to_string(&resource(&t, "AppSecret")).unwrap();
+    for (key, _) in &secret[1..] {
+        assert!(template_secret.contains(key), "AppSecret lacks {key}");
+    }
+    for (name, code, _) in http_functions(&t) {
+        if code.is_empty() {
+            continue;
+        }
+        let mut env: std::collections::HashMap<String, String> = globals.iter().cloned().collect();
+        if let Some(own) =
+            resource(&t, &name)["Properties"]["Environment"]["Variables"].as_mapping()
+        {
+            for (k, v) in own {
+                env.insert(k.as_str().unwrap().to_string(), deployed_value(v));
+            }
+        }
+        env.remove("APP_SECRET_ARN");
+        env.retain(|_, v| !v.is_empty());
+        for (k, v) in &secret {
+            env.insert(k.to_string(), v.clone());
+        }
+        let config = shared::Config::from_source(&env)
+            .unwrap_or_else(|e| panic!("{name} would not start: {e}"));
+        if code == "functions/schedules" {
+            schedules::check_configuration(&config)
+                .unwrap_or_else(|e| panic!("{name} would not start: {e}"));
+        }
+        assert!(
+            config.google.is_some(),
+            "{name}: the calendar is configured"
+        );
+    }
+}
