@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::store::{ItemExt, Store, epoch_now, keys, n, s, written};
 
 /// A placer that wakes this much after its slot began (a stalled instance) does not use it:
-/// the next slot's owner may already be sending, so it takes a later slot instead.
-const MAX_LATENESS: Duration = Duration::from_millis(20);
+/// the next slot's owner may already be sending, so it takes a later slot instead. Generous
+/// enough that a busy host's late timer wake-ups do not make every placer give its slot up
+/// again and again (Twilio queues a create that beats the pace, so a slightly late one costs
+/// nothing; a livelock would refuse every call).
+const MAX_LATENESS: Duration = Duration::from_millis(100);
 
 /// Conditional-write races lost before giving up (each loss means another placer took a slot,
 /// so this bounds the work, not the wait).
