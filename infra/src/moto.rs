@@ -1,4 +1,10 @@
-//! Starting `moto_server` (PyPI `moto[server]`), the local AWS, on a free port.
+//! Starting moto (PyPI `moto[server]`), the local AWS, on a free port.
+//!
+//! moto serves each request on its own thread, and its DynamoDB checks a condition and writes in
+//! two steps without a lock, so two concurrent conditional writes (or transactions) can both
+//! succeed where DynamoDB lets only one. The server is therefore started through a small
+//! launcher that runs DynamoDB writes one at a time: the atomicity every uniqueness, claim and
+//! single-use guarantee of the platform relies on holds locally as it does on AWS.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -9,6 +15,26 @@ pub struct Moto {
     child: Child,
     pub url: String,
 }
+
+/// moto's own server, with DynamoDB's writes serialized (see the module docs).
+const LAUNCHER: &str = r#"
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+
+def serialized(environ, start_response):
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_") and target.rsplit(".", 1)[-1] in WRITES:
+        with lock:
+            return list(app(environ, start_response))
+    return app(environ, start_response)
+
+run_simple("127.0.0.1", int(sys.argv[1]), serialized, threaded=True)
+"#;
 
 /// A free loopback port (bound then released; fine for a local runner).
 pub fn free_port() -> std::io::Result<u16> {
@@ -25,7 +51,7 @@ impl Moto {
         let port = free_port()?;
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let script = r#"
-"$0" -m moto.server -H 127.0.0.1 -p "$1" >/dev/null 2>&1 &
+"$0" -c "$3" "$1" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT TERM INT
 if [ -n "$2" ]; then
@@ -40,6 +66,7 @@ fi
             .arg(python)
             .arg(port.to_string())
             .arg(watch_pid.map(|p| p.to_string()).unwrap_or_default())
+            .arg(LAUNCHER)
             .stdin(Stdio::null())
             .spawn()?;
         let mut moto = Moto {
