@@ -44,9 +44,31 @@ pub fn all_routes() -> OpenApiRouter<AppState> {
     )
 }
 
-/// The OpenAPI document of the whole API, as served at `/openapi.json`.
+/// The OpenAPI document of the whole API, generated from the routes. `/openapi.json` serves
+/// the copy in `assets/openapi.json`; the test below keeps the two equal.
 pub fn openapi() -> serde_json::Value {
     let mut doc = serde_json::to_value(all_routes().into_openapi()).unwrap_or_default();
     shared::openapi::finish_document(&mut doc);
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/openapi.json");
+
+    /// `UPDATE_OPENAPI=1 cargo test -p platform` rewrites the file after a route changes.
+    #[test]
+    fn the_served_document_is_the_generated_one() {
+        let generated = super::openapi();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+            std::fs::write(COMMITTED, text).unwrap();
+        }
+        let committed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(COMMITTED).unwrap()).unwrap();
+        assert!(
+            committed == generated,
+            "assets/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test -p platform`"
+        );
+    }
 }
