@@ -13,9 +13,11 @@
 //! - [`twilio`] and [`realtime`]: the two wire protocols.
 //! - [`tools`]: function tools the model can call (`end_call`; later issues add more), and the
 //!   per-call registry.
-//! - [`metrics`]: process-wide counters and latency histograms.
+//! - [`metrics`]: process-wide counters and latency histograms; [`emf`] publishes them to
+//!   CloudWatch as embedded-metric-format log lines.
 
 pub mod call;
+pub mod emf;
 pub mod metrics;
 pub mod playout;
 pub mod realtime;

@@ -1,6 +1,8 @@
 //! The media bridge container: configuration (environment plus the Secrets Manager secret, as
 //! the functions), then the WebSocket server on `PORT` (8080) until SIGTERM, then a drain.
 
+use std::time::Duration;
+
 use bridge::{Bridge, Settings};
 use shared::config::{Config, Env};
 
@@ -15,6 +17,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
+    // Deployed, the template names the namespace; locally there is no CloudWatch to feed.
+    if let Some(namespace) = std::env::var("BRIDGE_METRICS_NAMESPACE")
+        .ok()
+        .filter(|n| !n.is_empty())
+    {
+        tokio::spawn(bridge::emf::publish(namespace, Duration::from_secs(60)));
+    }
     let bridge = Bridge::new(shared::AppState::new(config).await, Settings::from_env());
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(port, "media bridge listening");

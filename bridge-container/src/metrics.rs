@@ -30,6 +30,29 @@ impl Histogram {
         self.sum_us.fetch_add(us, Relaxed);
     }
 
+    /// The count in each bucket so far.
+    pub fn buckets(&self) -> [u64; 22] {
+        std::array::from_fn(|i| self.buckets[i].load(Relaxed))
+    }
+
+    /// The upper bound of the bucket that holds the 99th percentile of `counts` (per-bucket
+    /// counts, e.g. the difference of two [`Histogram::buckets`] readings), or `None` when
+    /// there is no sample. Power-of-two buckets: the figure is at most twice the true value.
+    pub fn p99_upper_bound(counts: &[u64; 22]) -> Option<Duration> {
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        // The smallest bucket with at least 99 % of the samples at or below it.
+        let rank = total - total / 100;
+        let mut cumulative = 0;
+        let bucket = counts.iter().position(|&c| {
+            cumulative += c;
+            cumulative >= rank
+        })?;
+        Some(Duration::from_micros(1u64 << bucket))
+    }
+
     fn render(&self, name: &str, help: &str, out: &mut String) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         let mut cumulative = 0;
