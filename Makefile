@@ -1,8 +1,10 @@
 # The two everyday commands (see README.md):
 #   make run   - the whole stack locally on localhost:5050 (moto started for you)
 #   make test  - formatting, lints, every test, the template lint, and a smoke run of `make run`
+# and the deployment artifacts (CI runs it after `make test`):
+#   make package - every function's arm64 binary and the bridge image, then the image's smoke test
 
-.PHONY: setup run test fmt lint unit cfn bench build-lambdas
+.PHONY: setup run test bench package
 
 setup:
 	infra/scripts/install-tools.sh
@@ -21,5 +23,6 @@ bench:
 	cargo run --release -p infra --bin lambda-bench
 	cargo run --release -p infra --bin transcript-bench
 
-build-lambdas:
-	cargo lambda build --release --arm64
+package: setup
+	infra/scripts/package.sh
+	infra/scripts/smoke-bridge-image.py

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# Installs what the local stack and the tests need beyond the Rust toolchain:
-# moto (local AWS) and cfn-lint (template checks) from PyPI, and make/curl if the machine lacks them.
+# Installs what the local stack, the tests and the deployment artifacts need beyond the Rust
+# toolchain, on a fresh machine (package registries only):
+# - moto (local AWS) and cfn-lint (template checks) from PyPI, make/curl from Debian;
+# - for `make package`: cargo-lambda and zig (PyPI) to cross-link the arm64 binaries, the
+#   aarch64-unknown-linux-musl Rust target, buildah (Debian) to build the bridge image without
+#   a daemon, and qemu-user-static (Debian) so the image's smoke test can run its arm64 binary
+#   on an x86_64 machine.
 # Idempotent: already-installed packages make this a quick no-op.
 set -euo pipefail
 
-missing=()
-for tool in make curl; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+apt_missing=()
+for pair in make:make curl:curl buildah:buildah qemu-aarch64-static:qemu-user-static; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || apt_missing+=("${pair#*:}")
 done
-if [ "${#missing[@]}" -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+[ -f /etc/ssl/certs/ca-certificates.crt ] || apt_missing+=(ca-certificates)
+if [ "${#apt_missing[@]}" -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${apt_missing[@]}"
 fi
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-  'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2'
+  'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda==1.9.2' 'ziglang==0.17.1'
 
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
     rustup component add "$component"
   fi
 done
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-musl; then
+  rustup target add aarch64-unknown-linux-musl
+fi
