@@ -1,6 +1,6 @@
 # The two everyday commands (see README.md):
 #   make run   - the whole stack locally on localhost:5050 (moto started for you)
-#   make test  - formatting, lints, every test, the template lint, and a smoke run of `make run`
+#   make test  - formatting, lints, every test, the template checks, and a smoke run of `make run`
 # and the deployment artifacts (CI runs it after `make test`):
 #   make package - every function's arm64 binary and the bridge image, then the image's smoke test
 
@@ -17,6 +17,7 @@ test: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 sam validate --lint --template template.yaml --region us-east-1
 	infra/scripts/smoke-local-stack.sh
 
 bench:

@@ -113,7 +113,8 @@ pub async fn run_once(state: &AppState) -> Result<usize> {
         record.body = message.body.clone();
         event.records.push(record);
     }
-    let response = job_worker::handle_event(state, event).await;
+    let response =
+        crate::permissions::as_worker("job-worker", job_worker::handle_event(state, event)).await;
     for message in &messages {
         let failed = response
             .batch_item_failures
@@ -138,6 +139,7 @@ pub async fn run_once(state: &AppState) -> Result<usize> {
 
 /// Runs jobs as they come, forever (pausing `idle` when there were none).
 pub async fn run(state: AppState, idle: Duration) {
+    let state = crate::permissions::guarded(&state);
     loop {
         match run_once(&state).await {
             Ok(0) => tokio::time::sleep(idle).await,

@@ -6,6 +6,7 @@
 
 pub mod jobs;
 pub mod moto;
+pub mod permissions;
 pub mod scheduler;
 
 use std::net::SocketAddr;
@@ -14,11 +15,13 @@ use axum::Router;
 use shared::{AppState, Result};
 use tokio::net::TcpListener;
 
-/// Every route of every context, with the same layers the Lambda functions apply.
+/// Every route of every context, with the same layers the Lambda functions apply, each
+/// route held to its function's IAM grant (see [`permissions`]).
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let (router, _) = platform::all_routes().split_for_parts();
-    shared::http::finish(router.with_state(state), &config)
+    let router = router.route_layer(axum::middleware::from_fn(permissions::scope_route));
+    shared::http::finish(router.with_state(permissions::guarded(&state)), &config)
 }
 
 /// Creates the table and the schedule group if needed (moto starts empty).

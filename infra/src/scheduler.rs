@@ -84,7 +84,11 @@ pub async fn fire_due(state: &AppState) -> Result<usize> {
         let input = schedule.target().and_then(|t| t.input()).unwrap_or("{}");
         match serde_json::from_str::<ScheduledCallEvent>(input) {
             Ok(event) => {
-                let outcome = runner::run(state, &event).await?;
+                let outcome = crate::permissions::as_worker(
+                    "scheduled-call-runner",
+                    runner::run(state, &event),
+                )
+                .await?;
                 tracing::info!(schedule = %name, ?outcome, "local scheduler fired a schedule");
                 if outcome.retry_later() {
                     // Kept, so the next pass delivers it again (as Lambda's retry would).
@@ -110,6 +114,7 @@ pub async fn fire_due(state: &AppState) -> Result<usize> {
 
 /// Fires due schedules every `tick`, forever.
 pub async fn run(state: AppState, tick: Duration) {
+    let state = crate::permissions::guarded(&state);
     loop {
         if let Err(e) = fire_due(&state).await {
             tracing::warn!(error = %e, "local scheduler pass failed");

@@ -6,6 +6,7 @@
 //! another tenant's partition. Uniqueness and limits are DynamoDB conditions inside
 //! transactions, so they hold across concurrent Lambda instances.
 
+pub mod access;
 pub mod calendar;
 pub mod calls;
 pub mod keys;

@@ -11,6 +11,7 @@ mod lambda_event;
 mod logs;
 mod numbers;
 mod onboarding;
+mod permissions;
 mod platform;
 mod rate_limits;
 mod scenarios;
