@@ -11,7 +11,6 @@ mod lambda_event;
 mod logs;
 mod numbers;
 mod onboarding;
-mod permissions;
 mod platform;
 mod rate_limits;
 mod scenarios;

@@ -4,15 +4,9 @@
 //! enforces the same list on every request (`infra::permissions`), so each black-box test
 //! also shows its route needs no more than that.
 
-use std::collections::BTreeSet;
-
-use serde_yaml::Value;
 use shared::store::access::{self, Action, Grant, Principal};
 
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).unwrap()
-}
+use super::*;
 
 /// What a list of IAM statements grants on the table: its DynamoDB actions, and whether the
 /// `GSI1` index is among the resources.
