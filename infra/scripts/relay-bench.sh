@@ -11,6 +11,7 @@
 #   infra/scripts/relay-bench.sh                  # 100 and 500 calls, capacity over 300..900
 #   NS="100 500" CAPACITY_NS="" infra/scripts/relay-bench.sh   # the two fixed points only
 #   D=60 infra/scripts/relay-bench.sh             # 60 s of audio per call (default 30)
+#   BRIDGE_BIN=path/to/bridge-container infra/scripts/relay-bench.sh   # another build of it
 #
 # Results: target/relay-bench/results.jsonl (one yardstick JSON line per point), logs beside.
 set -euo pipefail
@@ -30,12 +31,12 @@ mkdir -p "$logs"
 
 echo "building relay-bench, the bridge and yardstick-prep (release)..."
 CARGO_TARGET_DIR="$work" cargo build --quiet --release --manifest-path "$bench_src/Cargo.toml"
-cargo build --quiet --release -p bridge-container
+[ -n "${BRIDGE_BIN:-}" ] || cargo build --quiet --release -p bridge-container
 # Only writes the call records and tokens: a debug build is enough (and usually already built).
 cargo build --quiet -p infra --bin yardstick-prep
 target_dir="$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-bridge_bin="$target_dir/release/bridge-container"
+bridge_bin="${BRIDGE_BIN:-$target_dir/release/bridge-container}"
 prep_bin="$target_dir/debug/yardstick-prep"
 yardstick="$work/release/yardstick"
 floor="$work/release/floor-relay"
