@@ -46,11 +46,9 @@ wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/n
 relay_port="$(free_port)"
 oai_port="$(free_port)"
 moto_port="$(free_port)"
-taskset -c 1 moto_server -p "$moto_port" >"$logs/moto.log" 2>&1 &
-moto=$!
+moto=""
 relay=""
 trap 'kill $moto $relay 2>/dev/null || true' EXIT
-wait_port "$moto_port"
 
 auth=bench-auth-token
 export DEVELOPMENT_MODE=true CAPTCHA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" \
@@ -65,7 +63,13 @@ export DEVELOPMENT_MODE=true CAPTCHA_DISABLED=true AWS_ENDPOINT_URL="http://127.
 run_point() {
   local kind="$1" n="$2" ramp=$(( $2 >= 1000 ? 10 : 5 )) url extra=()
   if [ "$kind" = bridge ]; then
-    export TABLE_NAME="bench-$n-$RANDOM"
+    # A fresh local DynamoDB per point, on the relay's core: it is busy only while calls are
+    # admitted (one conditional write each, during the ramp), and the yardstick's core is the
+    # one that runs hot under load.
+    taskset -c 0 moto_server -p "$moto_port" >"$logs/moto-$n.log" 2>&1 &
+    moto=$!
+    wait_port "$moto_port"
+    export TABLE_NAME="bench-$n"
     "$prep_bin" "$n" "$logs/tokens-$n.jsonl" >"$logs/prep-$n.log" 2>&1
     taskset -c 0 "$bridge_bin" >"$logs/bridge-$n.log" 2>&1 &
     url="ws://127.0.0.1:$relay_port/twilio"
@@ -81,9 +85,10 @@ run_point() {
   taskset -c 1 timeout $((D + ramp + 90)) "$yardstick" --url "$url" --oai-listen "127.0.0.1:$oai_port" \
     --calls "$n" --duration-s "$D" --ramp-s "$ramp" --warmup-ms "$WARMUP" --pid "$relay" \
     --label "$kind" --out "$results" "${extra[@]}" >"$logs/yardstick-$kind-$n.txt" 2>&1 || true
-  kill "$relay" 2>/dev/null || true
-  wait "$relay" 2>/dev/null || true
+  kill "$relay" $moto 2>/dev/null || true
+  wait "$relay" $moto 2>/dev/null || true
   relay=""
+  moto=""
   sleep 2
 }
 

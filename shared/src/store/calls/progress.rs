@@ -364,11 +364,30 @@ impl Store {
         call_id: &str,
         call_sid: &str,
     ) -> Result<bool> {
-        match self.link_call_sid(tenant_id, call_id, call_sid).await {
-            Ok(SidLink::Linked) => {}
-            Ok(SidLink::Conflict) | Err(Error::NotFound(_)) => return Ok(false),
-            Err(e) => return Err(e),
+        // Usually the SID is stored already (the create's answer, the inbound webhook): one
+        // conditional write claims the stream, which keeps call set-up short.
+        if self
+            .mark_stream_started(tenant_id, call_id, call_sid)
+            .await?
+        {
+            return Ok(true);
         }
+        // Refused: the stream beat the SID write, or it was claimed, or it is another call's
+        // SID. Linking tells them apart (and links the SID in the first case).
+        match self.link_call_sid(tenant_id, call_id, call_sid).await {
+            Ok(SidLink::Linked) => self.mark_stream_started(tenant_id, call_id, call_sid).await,
+            Ok(SidLink::Conflict) | Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets `stream_started_at` if no stream started yet and the call has this SID.
+    async fn mark_stream_started(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        call_sid: &str,
+    ) -> Result<bool> {
         let result = self
             .client()
             .update_item()
