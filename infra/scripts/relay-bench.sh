@@ -10,7 +10,7 @@
 #
 #   infra/scripts/relay-bench.sh                  # 100 and 500 calls, capacity over 300..900
 #   NS="100 500" CAPACITY_NS="" infra/scripts/relay-bench.sh   # the two fixed points only
-#   D=60 infra/scripts/relay-bench.sh             # 60 s of audio per call (default 30)
+#   D=60 infra/scripts/relay-bench.sh             # 60 s of audio per call (default 40)
 #   BRIDGE_BIN=path/to/bridge-container infra/scripts/relay-bench.sh   # another build of it
 #
 # Results: target/relay-bench/results.jsonl (one yardstick JSON line per point), logs beside.
@@ -21,7 +21,12 @@ bench_src="${RELAY_BENCH:-$repo/../shared/relay-bench}"
 [ -f "$bench_src/Cargo.toml" ] || { echo "relay-bench not found at $bench_src (set RELAY_BENCH)" >&2; exit 1; }
 NS="${NS:-100 500}"
 CAPACITY_NS="${CAPACITY_NS-300 700 900}"
-D="${D:-30}"
+D="${D:-40}"
+# Calls started per second. Each start costs the bridge one conditional write to local
+# DynamoDB, and moto takes milliseconds of CPU for one: started faster, calls wait seconds for
+# admission, and the caller audio buffered meanwhile comes back from the echoing model as a
+# backlog the pacing keeps for the whole call (DynamoDB itself answers in milliseconds).
+RAMP_RATE="${RAMP_RATE:-25}"
 WARMUP="${WARMUP:-1000}"
 work="$repo/target/relay-bench"
 logs="$work/logs"
@@ -61,7 +66,8 @@ export DEVELOPMENT_MODE=true CAPTCHA_DISABLED=true AWS_ENDPOINT_URL="http://127.
 
 # One point: a fresh relay pinned to core 0, the yardstick on core 1.
 run_point() {
-  local kind="$1" n="$2" ramp=$(( $2 >= 1000 ? 10 : 5 )) url extra=()
+  local kind="$1" n="$2" url extra=()
+  local ramp=$(( n / RAMP_RATE > 5 ? n / RAMP_RATE : 5 ))
   if [ "$kind" = bridge ]; then
     # A fresh local DynamoDB per point, on the relay's core: it is busy only while calls are
     # admitted (one conditional write each, during the ramp), and the yardstick's core is the
@@ -82,6 +88,11 @@ run_point() {
   relay=$!
   wait_port "$relay_port"
   echo "$kind, $n calls..."
+  if [ -n "${PERF_RECORD:-}" ] && [ "$kind" = bridge ]; then
+    # Samples the relay's stacks during the steady state (PERF_RECORD=seconds).
+    (sleep $((ramp + 5)); perf record -e cpu-clock -F 1999 -g -p "$relay" -o "$logs/perf-$n.data" \
+      -- sleep "$PERF_RECORD" >"$logs/perf-$n.log" 2>&1) &
+  fi
   taskset -c 1 timeout $((D + ramp + 90)) "$yardstick" --url "$url" --oai-listen "127.0.0.1:$oai_port" \
     --calls "$n" --duration-s "$D" --ramp-s "$ramp" --warmup-ms "$WARMUP" --pid "$relay" \
     --label "$kind" --out "$results" "${extra[@]}" >"$logs/yardstick-$kind-$n.txt" 2>&1 || true

@@ -147,22 +147,22 @@ impl Call {
         tokio::pin!(rotate_at);
         let mut rotate_due = false;
         let mut ending = self.bridge.ending();
+        let shutdown = ending.changed();
+        tokio::pin!(shutdown);
         let mut openai: Option<OpenAi> = None;
         // The first session, then any replacement (rotation or reconnect).
         let mut connecting = Some(self.session_task());
         let mut greeted = false;
+        // Playout's next moment, if it has one. One timer for the whole call, moved only when
+        // that moment changes: most events leave it where it is.
         let mut wake: Option<Instant> = None;
+        let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+        tokio::pin!(timer);
         let mut out = Vec::new();
         loop {
-            let timer = async {
-                match wake {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
             let openai_next = async {
                 match openai.as_mut() {
-                    Some(o) => o.rx.next().await,
+                    Some(o) => std::future::poll_fn(|cx| o.poll_next_event(cx)).await,
                     None => std::future::pending().await,
                 }
             };
@@ -176,10 +176,10 @@ impl Call {
             };
             let step = tokio::select! {
                 biased;
-                message = self.twilio_rx.next() => self.on_twilio(message, openai.as_ref()),
+                message = self.twilio_rx.next() => self.on_twilio(message, openai.as_mut()),
                 event = openai_next => match event {
                     Some(Ok(OpenAiMessage::Text(text))) => {
-                        self.on_openai(realtime::parse(&text), openai.as_ref(), &mut out).await
+                        self.on_openai(realtime::parse(&text), openai.as_mut(), &mut out).await
                     }
                     Some(Ok(_)) => Next::Continue,
                     Some(Err(_)) | None => {
@@ -196,18 +196,20 @@ impl Call {
                 result = connected => {
                     connecting = None;
                     match result {
-                        Ok(session) => {
+                        Ok(mut session) => {
                             // Every session after the first replaced one (rotation or reconnect).
                             if greeted {
                                 self.summary.session_rotations += 1;
                             }
                             for payload in self.buffered.drain(..) {
-                                let _ = session.tx.try_send(OpenAiMessage::text(realtime::append(&payload)));
+                                session.send(realtime::append(&payload));
                             }
+                            // Up to seconds of audio were held: give that memory back.
+                            self.buffered = VecDeque::new();
                             if !greeted {
                                 // The agent speaks first, as its instructions for the direction say.
                                 greeted = true;
-                                let _ = session.tx.try_send(OpenAiMessage::text(realtime::response_create(None)));
+                                session.send(realtime::response_create(None));
                             }
                             openai = Some(session);
                             Next::Continue
@@ -223,32 +225,43 @@ impl Call {
                     }
                 },
                 Some((call_id, output)) = self.tool_calls.next_output() => {
-                    if tool_calls::on_tool_output(&call_id, output, openai.as_ref()) == Effect::EndCall {
+                    if tool_calls::on_tool_output(&call_id, output, openai.as_mut()) == Effect::EndCall {
                         self.hang_up_when_heard = true;
                     }
                     Next::Continue
                 }
-                _ = timer => Next::Continue,
+                _ = &mut timer, if wake.is_some() => Next::Continue,
                 _ = &mut max_duration => Next::End(EndReason::MaxDuration),
                 _ = &mut rotate_at, if !rotate_due => { rotate_due = true; Next::Continue }
-                _ = ending.changed() => Next::End(EndReason::Shutdown),
+                _ = &mut shutdown => Next::End(EndReason::Shutdown),
             };
             if let Next::End(reason) = step {
-                if let Some(o) = openai.take() {
-                    drop(o.tx);
-                }
+                // Dropping the session closes its socket.
+                drop(openai.take());
                 return reason;
             }
+            // What the event queued for OpenAI goes out now, as far as the socket takes it.
+            if let Some(o) = openai.as_mut() {
+                o.write_now().await;
+            }
             let now = Instant::now();
-            wake = self.flush_playout(now, &mut out).await;
+            let next_wake = self.flush_playout(now, &mut out).await;
             if self.hang_up_when_heard && !self.playout.speaking(now) {
                 return EndReason::AgentEnded;
             }
-            if self.hang_up_when_heard {
-                wake = Some(wake.map_or(now + Duration::from_millis(20), |w| {
-                    w.min(now + Duration::from_millis(20))
-                }));
+            let next_wake = if self.hang_up_when_heard {
+                let soon = now + Duration::from_millis(20);
+                Some(next_wake.map_or(soon, |w| w.min(soon)))
+            } else {
+                next_wake
+            };
+            // (A timer that went off is re-armed even for the same moment, so it never spins.)
+            if let Some(at) = next_wake
+                && (next_wake != wake || timer.is_elapsed())
+            {
+                timer.as_mut().reset(at.into());
             }
+            wake = next_wake;
             // Rotate between turns: nothing being said either way.
             if rotate_due
                 && connecting.is_none()
@@ -268,7 +281,7 @@ impl Call {
     fn on_twilio(
         &mut self,
         message: Option<Result<TwilioMessage, axum::Error>>,
-        openai: Option<&OpenAi>,
+        openai: Option<&mut OpenAi>,
     ) -> Next {
         let text = match message {
             Some(Ok(TwilioMessage::Text(text))) => text,
@@ -299,20 +312,21 @@ impl Call {
         }
     }
 
-    fn relay_caller_audio(&mut self, payload: &str, received: Instant, openai: Option<&OpenAi>) {
+    fn relay_caller_audio(
+        &mut self,
+        payload: &str,
+        received: Instant,
+        openai: Option<&mut OpenAi>,
+    ) {
         match openai {
-            Some(o) => match o
-                .tx
-                .try_send(OpenAiMessage::text(realtime::append(payload)))
-            {
-                Ok(()) => {
+            Some(o) => {
+                if o.send(realtime::append(payload)) {
                     METRICS.frames_to_openai.fetch_add(1, Relaxed);
                     METRICS.inbound_relay.record(received.elapsed());
-                }
-                Err(_) => {
+                } else {
                     METRICS.frames_dropped.fetch_add(1, Relaxed);
                 }
-            },
+            }
             None => {
                 if self.buffered.len() == self.bridge.settings.max_buffered_frames {
                     self.buffered.pop_front();
@@ -325,7 +339,7 @@ impl Call {
     async fn on_openai(
         &mut self,
         event: ServerEvent,
-        openai: Option<&OpenAi>,
+        openai: Option<&mut OpenAi>,
         out: &mut Vec<Out>,
     ) -> Next {
         let now = Instant::now();
@@ -350,9 +364,7 @@ impl Call {
                     METRICS.barge_ins.fetch_add(1, Relaxed);
                     self.send_twilio(twilio::clear(&self.stream_sid)).await;
                     if let Some(o) = openai {
-                        let _ = o
-                            .tx
-                            .try_send(OpenAiMessage::text(realtime::truncate(&item_id, heard_ms)));
+                        o.send(realtime::truncate(&item_id, heard_ms));
                     }
                 }
             }

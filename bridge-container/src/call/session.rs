@@ -2,14 +2,19 @@
 //! 60-minute cap, reconnects after a lost socket); each is opened off the relay loop and
 //! configured the same way, then seeded with the conversation so far.
 //!
-//! Writes go through a queue to a writer task, so the loop never awaits OpenAI; the writer
-//! feeds everything queued and flushes once per batch, which keeps syscalls per frame low.
+//! The relay loop writes to the session without ever waiting for OpenAI: events go to a queue
+//! that the loop writes out as far as the socket takes them, right after each event it handles
+//! and again whenever the socket becomes writable (see [`OpenAi::poll_next_event`]). One task
+//! per call does all of it, so a caller frame costs no hand-over to another task.
 
-use futures_util::stream::SplitStream;
+use std::collections::VecDeque;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -20,13 +25,96 @@ use crate::server::Bridge;
 
 type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Caller frames queued for the OpenAI writer before new ones are dropped.
+/// Events queued for OpenAI (about five seconds of caller audio) before new ones are dropped.
 const OPENAI_QUEUE: usize = 256;
 
-/// An open Realtime session: its writer (through the queue) and its event stream.
+/// An open Realtime session: its socket's two halves and the events waiting to be written.
 pub(super) struct OpenAi {
-    pub(super) tx: mpsc::Sender<OpenAiMessage>,
-    pub(super) rx: SplitStream<OpenAiSocket>,
+    /// `None` once writing failed (the reading half then reports the lost socket) or on drop.
+    sink: Option<SplitSink<OpenAiSocket, OpenAiMessage>>,
+    rx: SplitStream<OpenAiSocket>,
+    queue: VecDeque<OpenAiMessage>,
+    /// Events handed to the socket but not yet flushed.
+    unflushed: bool,
+}
+
+impl OpenAi {
+    /// Queues an event for OpenAI; `false` (and nothing queued) when the queue is full because
+    /// OpenAI is not keeping up.
+    pub(super) fn send(&mut self, text: String) -> bool {
+        if self.queue.len() >= OPENAI_QUEUE {
+            return false;
+        }
+        self.queue.push_back(OpenAiMessage::text(text));
+        true
+    }
+
+    /// Writes what is queued as far as the socket takes it now, without waiting.
+    pub(super) async fn write_now(&mut self) {
+        std::future::poll_fn(|cx| {
+            let _ = self.poll_write(cx);
+            Poll::Ready(())
+        })
+        .await
+    }
+
+    /// The next event from OpenAI. Polling it also writes what is queued whenever the socket
+    /// can take more, so a queue left behind by a full socket drains as soon as it can.
+    pub(super) fn poll_next_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<OpenAiMessage, tokio_tungstenite::tungstenite::Error>>> {
+        let _ = self.poll_write(cx);
+        self.rx.poll_next_unpin(cx)
+    }
+
+    /// Writes and flushes the queue; `Pending` while the socket cannot take it all.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(sink) = self.sink.as_mut() else {
+            self.queue.clear();
+            return Poll::Ready(());
+        };
+        let mut failed = false;
+        while !self.queue.is_empty() && !failed {
+            match sink.poll_ready_unpin(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    failed = true;
+                    break;
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+            if let Some(event) = self.queue.pop_front() {
+                failed = sink.start_send_unpin(event).is_err();
+                self.unflushed = true;
+            }
+        }
+        if self.unflushed && !failed {
+            match sink.poll_flush_unpin(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(_)) => failed = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        if failed {
+            // The reading half sees the broken socket and the loop reconnects.
+            self.sink = None;
+            self.queue.clear();
+            self.unflushed = false;
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Drop for OpenAi {
+    /// Closes the socket politely, off the loop (the call has moved on).
+    fn drop(&mut self) {
+        if let Some(mut sink) = self.sink.take() {
+            tokio::spawn(async move {
+                let _ = sink.close().await;
+            });
+        }
+    }
 }
 
 /// What every session of one call is configured with, fixed at admission.
@@ -105,25 +193,12 @@ async fn open_session(
     tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
         .await
         .map_err(|_| "OpenAI session set-up timed out".to_string())??;
-    let (tx, mut queue) = mpsc::channel::<OpenAiMessage>(OPENAI_QUEUE);
-    tokio::spawn(async move {
-        // Writes everything queued, flushing once per batch.
-        while let Some(first) = queue.recv().await {
-            if sink.feed(first).await.is_err() {
-                return;
-            }
-            while let Ok(next) = queue.try_recv() {
-                if sink.feed(next).await.is_err() {
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    Ok(OpenAi { tx, rx })
+    Ok(OpenAi {
+        sink: Some(sink),
+        rx,
+        queue: VecDeque::new(),
+        unflushed: false,
+    })
 }
 
 /// Reads events until `wanted` matches; an `error` event or a closed socket fails the set-up.

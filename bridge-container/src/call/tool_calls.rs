@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use serde_json::json;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 
 use super::session::OpenAi;
 use crate::realtime::{self, OutputItem, Response};
@@ -122,16 +121,15 @@ impl ToolCalls {
 
 /// Gives a tool's output to the model (asking for a response when the tool wants one) and
 /// returns what the tool asks of the call.
-pub(super) fn on_tool_output(call_id: &str, output: ToolOutput, openai: Option<&OpenAi>) -> Effect {
+pub(super) fn on_tool_output(
+    call_id: &str,
+    output: ToolOutput,
+    openai: Option<&mut OpenAi>,
+) -> Effect {
     if let Some(o) = openai {
-        let _ =
-            o.tx.try_send(OpenAiMessage::text(realtime::function_call_output(
-                call_id,
-                &output.output,
-            )));
+        o.send(realtime::function_call_output(call_id, &output.output));
         if output.respond {
-            let _ =
-                o.tx.try_send(OpenAiMessage::text(realtime::response_create(None)));
+            o.send(realtime::response_create(None));
         }
     }
     output.effect
