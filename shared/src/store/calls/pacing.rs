@@ -20,7 +20,11 @@ use crate::store::{ItemExt, Store, epoch_now, keys, n, s, written};
 /// enough that a busy host's late timer wake-ups do not make every placer give its slot up
 /// again and again (Twilio queues a create that beats the pace, so a slightly late one costs
 /// nothing; a livelock would refuse every call).
-const MAX_LATENESS: Duration = Duration::from_millis(100);
+pub const MAX_LATENESS: Duration = Duration::from_millis(100);
+
+/// Slots a late placer gives up before it sends late anyway: on a host so busy that timers
+/// keep waking late, taking slot after slot would only end in refusing the call.
+const MAX_LATE_RETAKES: u32 = 3;
 
 /// Conditional-write races lost before giving up (each loss means another placer took a slot,
 /// so this bounds the work, not the wait).
@@ -66,6 +70,7 @@ impl Store {
         max_wait: Duration,
     ) -> Result<()> {
         let interval_ms = i64::from(1000_u32.div_ceil(per_second.max(1)));
+        let mut late_retakes = 0;
         for _ in 0..MAX_ATTEMPTS {
             let seen = self.next_slot(account_sid).await?;
             let now = now_ms();
@@ -81,9 +86,13 @@ impl Store {
             }
             let wait = (slot - now_ms()).max(0) as u64;
             tokio::time::sleep(Duration::from_millis(wait)).await;
-            if now_ms() - slot <= MAX_LATENESS.as_millis() as i64 {
+            if now_ms() - slot <= MAX_LATENESS.as_millis() as i64
+                || late_retakes == MAX_LATE_RETAKES
+            {
+                // (A host too busy to wake on time sends late rather than refusing the call.)
                 return Ok(());
             }
+            late_retakes += 1;
             tracing::warn!(
                 late_ms = now_ms() - slot,
                 "woke too late for a calls-per-second slot; taking another"
