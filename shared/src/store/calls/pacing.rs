@@ -20,7 +20,7 @@ use crate::store::{ItemExt, Store, epoch_now, keys, n, s, written};
 /// enough that a busy host's late timer wake-ups do not make every placer give its slot up
 /// again and again (Twilio queues a create that beats the pace, so a slightly late one costs
 /// nothing; a livelock would refuse every call).
-pub const MAX_LATENESS: Duration = Duration::from_millis(100);
+const MAX_LATENESS: Duration = Duration::from_millis(100);
 
 /// Slots a late placer gives up before it sends late anyway: on a host so busy that timers
 /// keep waking late, taking slot after slot would only end in refusing the call.
