@@ -15,7 +15,9 @@ run: setup
 test: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test --workspace
+	rm -f target/iam-used.txt
+	LOCAL_IAM_USED=$(CURDIR)/target/iam-used.txt cargo test --workspace
+	cargo run -q -p infra --bin unused-grants target/iam-used.txt
 	cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 sam validate --lint --template template.yaml --region us-east-1
 	infra/scripts/smoke-local-stack.sh

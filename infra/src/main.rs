@@ -71,7 +71,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     infra::prepare(&state).await?;
     tokio::spawn(infra::scheduler::run(state.clone(), Duration::from_secs(1)));
     tokio::spawn(infra::jobs::run(state.clone(), Duration::from_millis(200)));
-    let bridge = bridge::Bridge::new(state.clone(), bridge::Settings::from_env());
+    let bridge = bridge::Bridge::new(
+        infra::permissions::guarded_as(&state, "bridge"),
+        bridge::Settings::from_env(),
+    );
     tokio::spawn(bridge.serve(bridge_listener, std::future::pending()));
     let base = format!("http://localhost:{port}");
     println!("AI phone agents API on {base}");

@@ -4,10 +4,18 @@
 //! passes here also passes with the deployed policy.
 //!
 //! The grant travels with the request in a task-local, set by a route layer (HTTP) or by the
-//! local worker loops. Work spawned onto other tasks leaves the scope and is not checked (the
-//! media bridge's calls are such work; its grant is checked against the template only).
+//! local worker loops. Work spawned onto other tasks leaves the scope and is not checked,
+//! except in a process that is one principal throughout (the media bridge), whose store
+//! carries its grant itself (`guarded_as`).
+//!
+//! With `LOCAL_IAM_USED=<file>` set, every allowed use is appended to that file as
+//! `<principal>\t<action>` lines, so a run of the black-box suite shows which grants were
+//! needed: `make test` then checks that no grant goes unused (`bin/unused-grants.rs`).
 
+use std::collections::HashSet;
 use std::future::Future;
+use std::io::Write;
+use std::sync::{LazyLock, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
@@ -38,8 +46,19 @@ static UNLISTED: Grant = Grant {
 
 /// `state` with a store whose every call is checked against the grant in scope.
 pub fn guarded(state: &AppState) -> AppState {
+    with_guard(state, Guard { fixed: None })
+}
+
+/// `state` with a store whose every call, on whatever task, is checked against the grant of
+/// `worker` (the media bridge: `"bridge"`).
+pub fn guarded_as(state: &AppState, worker: &str) -> AppState {
+    let fixed = access::worker(worker).unwrap_or(&UNLISTED);
+    with_guard(state, Guard { fixed: Some(fixed) })
+}
+
+fn with_guard(state: &AppState, guard: Guard) -> AppState {
     let client = state.store.client();
-    let config = client.config().to_builder().interceptor(Guard).build();
+    let config = client.config().to_builder().interceptor(guard).build();
     let mut state = state.clone();
     state.store = Store::new(
         aws_sdk_dynamodb::Client::from_conf(config),
@@ -64,7 +83,11 @@ pub async fn as_worker<F: Future>(name: &str, work: F) -> F::Output {
 }
 
 #[derive(Debug)]
-struct Guard;
+struct Guard {
+    /// The grant when none is in scope; `None` lets such calls through (set-up, tests' own
+    /// reads).
+    fixed: Option<&'static Grant>,
+}
 
 impl Intercept for Guard {
     fn name(&self) -> &'static str {
@@ -76,18 +99,22 @@ impl Intercept for Guard {
         context: &BeforeSerializationInterceptorContextRef<'_>,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Ok(grant) = GRANT.try_with(|g| *g) else {
-            return Ok(()); // outside any route or worker: set-up, tests' own reads
+        let Some(grant) = GRANT.try_with(|g| *g).ok().or(self.fixed) else {
+            return Ok(());
         };
         let refused = match needs(context) {
-            Some((actions, index)) => actions
-                .iter()
-                .find(|a| !grant.allows(**a))
-                .map(|a| a.iam())
-                .or_else(|| {
-                    (index == Some(GSI1) && !grant.gsi1)
-                        .then(|| format!("dynamodb:Query on index {GSI1}"))
-                }),
+            Some((actions, index)) => {
+                let on_gsi1 = index == Some(GSI1);
+                let refused = actions
+                    .iter()
+                    .find(|a| !grant.allows(**a))
+                    .map(|a| a.iam())
+                    .or_else(|| (on_gsi1 && !grant.gsi1).then(|| access::GSI1_USE.to_string()));
+                if refused.is_none() {
+                    record_use(grant, &actions, on_gsi1);
+                }
+                refused
+            }
             None => Some("an operation no function is granted".to_string()),
         };
         match refused {
@@ -100,6 +127,44 @@ impl Intercept for Guard {
                 )
                 .into())
             }
+        }
+    }
+}
+
+/// The file allowed uses are appended to, and the lines this process already wrote there.
+struct UseLog {
+    file: std::fs::File,
+    written: HashSet<String>,
+}
+
+static USED: LazyLock<Option<Mutex<UseLog>>> = LazyLock::new(|| {
+    let path = std::env::var_os("LOCAL_IAM_USED")?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("LOCAL_IAM_USED={path:?}: {e}"));
+    Some(Mutex::new(UseLog {
+        file,
+        written: HashSet::new(),
+    }))
+});
+
+/// Appends each new (principal, action) of one allowed call to the `LOCAL_IAM_USED` file.
+/// One `write` per line: test processes append to the same file side by side.
+fn record_use(grant: &Grant, actions: &[Action], on_gsi1: bool) {
+    let Some(used) = USED.as_ref() else { return };
+    let mut log = used.lock().unwrap_or_else(|e| e.into_inner());
+    let names = actions
+        .iter()
+        .map(|a| a.iam())
+        .chain(on_gsi1.then(|| access::GSI1_USE.to_string()));
+    for name in names {
+        let line = format!("{}\t{name}\n", grant.who);
+        if log.written.insert(line.clone()) {
+            log.file
+                .write_all(line.as_bytes())
+                .expect("LOCAL_IAM_USED is writable");
         }
     }
 }

@@ -46,7 +46,9 @@ impl BridgeRig {
                 .env("OPENAI_API_KEY", &openai.api_key),
         )
         .await;
-        let bridge = Bridge::new(stack.second_instance().await, settings);
+        // The bridge's own store, held to the bridge's grant as IAM would hold it.
+        let state = infra::permissions::guarded_as(&stack.second_instance().await, "bridge");
+        let bridge = Bridge::new(state, settings);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(bridge.clone().serve(listener, async {
             let _ = stopped.await;

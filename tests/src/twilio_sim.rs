@@ -250,6 +250,12 @@ impl TwilioSim {
         self.inner.state().lose_next_call_answer = true;
     }
 
+    /// From now on, no call's status callbacks reach the platform (as when every delivery
+    /// fails): only its recording callback does.
+    pub fn lose_status_callbacks(&self) {
+        self.inner.state().lose_status_callbacks = true;
+    }
+
     /// How the calls created from now on end.
     pub fn set_call_outcome(&self, outcome: CallOutcome) {
         self.inner.state().outcome = outcome;
@@ -470,6 +476,8 @@ struct SimState {
     early_callbacks: bool,
     lose_next_buy_answer: bool,
     lose_next_call_answer: bool,
+    /// Status callbacks are never delivered.
+    lose_status_callbacks: bool,
     media_reports: Vec<(String, CallReport)>,
     recordings: Vec<SimRecording>,
 }
@@ -1605,6 +1613,7 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan, early: bool) {
         }
         if let Some(target) = &plan.status_callback
             && plan.events.iter().any(|event| event == stage.event())
+            && !inner.state().lose_status_callbacks
         {
             let params =
                 progress_params(&inner.account_sid, &plan, stage.callback_status(), sequence);
@@ -1638,7 +1647,11 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan, early: bool) {
     // Only an answered call has anything recorded.
     let recording = plan.recording.as_ref().zip(answered_secs);
 
-    if let Some(target) = &plan.status_callback {
+    let status_callback = plan
+        .status_callback
+        .as_ref()
+        .filter(|_| !inner.state().lose_status_callbacks);
+    if let Some(target) = status_callback {
         let mut params = progress_params(&inner.account_sid, &plan, final_status, sequence);
         params.push((
             "CallDuration".into(),

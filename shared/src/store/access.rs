@@ -1,11 +1,13 @@
 //! What each function may do to the table: the DynamoDB actions of its IAM policy, for every
 //! route and worker, listed per context in this one place.
 //!
-//! Two checks keep this list honest: a test compares every policy in `template.yaml` with it
-//! (tests/tests/api/permissions.rs), and the local stack enforces it like IAM would, refusing
-//! any store call a route was not granted (infra/src/permissions.rs), so every black-box test
-//! also proves its route's grant is enough. Transactions need the actions of their parts, as
-//! on AWS (IAM has no `TransactWriteItems` action).
+//! Three checks keep this list honest: a test compares every policy in `template.yaml` with
+//! it (tests/tests/api/template/permissions.rs); the local stack enforces it like IAM would,
+//! refusing any store call a route was not granted (infra/src/permissions.rs), so every
+//! black-box test proves its route's grant is enough; and `make test` records which grants the
+//! black-box suite used and fails on any it never needed (infra/src/bin/unused-grants.rs), so
+//! no grant stays that no code path uses. Transactions need the actions of their parts, as on
+//! AWS (IAM has no `TransactWriteItems` action).
 
 /// A DynamoDB action, as IAM names it (`dynamodb:<Action>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,6 +46,18 @@ pub enum Principal {
     /// A function or task that no route reaches: `scheduled-call-runner`, `job-worker`, `bridge`.
     Worker(&'static str),
 }
+
+impl std::fmt::Display for Principal {
+    /// The route (`POST /calls/{call_id}/hangup`) or the worker's name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Principal::Route(r) | Principal::Worker(r) => f.write_str(r),
+        }
+    }
+}
+
+/// How a use of the `GSI1` grant is named beside the actions (a `Query` on the index).
+pub const GSI1_USE: &str = "dynamodb:Query on index GSI1";
 
 /// What one principal may do.
 #[derive(Debug)]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use e2e_tests::aws_faults::AwsFaults;
 use e2e_tests::client::{Session, email};
 use e2e_tests::twilio_sim::TwilioSim;
+use e2e_tests::webhook_receiver::WebhookReceiver;
 use e2e_tests::{Client, Options, TestStack};
 use serde_json::{Value, json};
 use shared::calling::{self, Outbound};
@@ -71,6 +72,35 @@ async fn callbacks_that_beat_the_create_answer_complete_the_call() {
     );
 }
 
+/// No status callback ever comes and the recording's is the first the platform hears of the
+/// call: it links the Call SID and the recording reaches the call all the same.
+#[tokio::test]
+async fn a_recording_callback_that_comes_first_links_the_call() {
+    let sim = TwilioSim::start().await;
+    sim.callbacks_before_answers();
+    sim.lose_status_callbacks();
+    let stack = TestStack::start_with(Options::default().development_calls(&sim)).await;
+    let c = stack.client();
+    let s = c.register(&email("recording-first")).await;
+
+    let placed = c
+        .get("/make-call/%2B14155550123/default", Some(&s.access_token))
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let sid = placed.body["call_sid"].as_str().unwrap().to_string();
+    let at_twilio = sim.call(&sid).expect("call at the simulator");
+    assert_eq!(at_twilio.callbacks.len(), 1, "{:?}", at_twilio.callbacks);
+    assert_eq!(at_twilio.callbacks[0].response_status, 204);
+    let call = record(&c, &s, placed.body["call_id"].as_str().unwrap()).await;
+    assert_eq!(call["call_sid"], sid.as_str());
+    assert!(
+        call["recording_sid"]
+            .as_str()
+            .is_some_and(|sid| sid.starts_with("RE")),
+        "{call}"
+    );
+}
+
 #[tokio::test]
 async fn twenty_concurrent_calls_with_early_callbacks_all_complete() {
     let sim = TwilioSim::start().await;
@@ -107,9 +137,19 @@ async fn twenty_concurrent_calls_with_early_callbacks_all_complete() {
 #[tokio::test]
 async fn an_inbound_call_whose_final_status_beats_its_webhook_ends_completed() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(Options::default().twilio(&sim)).await;
+    let receiver = WebhookReceiver::start().await;
+    // (Development mode takes the receiver's http:// URL.)
+    let stack = TestStack::start_with(Options::default().development_calls(&sim).jobs(3)).await;
     let c = stack.client();
     let s = c.register(&email("early-in")).await;
+    let subscribed = c
+        .post(
+            "/webhooks",
+            Some(&s.access_token),
+            &json!({"url": receiver.url, "events": ["call.completed"]}),
+        )
+        .await;
+    assert_eq!(subscribed.status, 201, "{}", subscribed.text);
     let number = "+13125550142";
     let bought = c
         .post(
@@ -129,6 +169,13 @@ async fn an_inbound_call_whose_final_status_beats_its_webhook_ends_completed() {
     assert_eq!(call["direction"], "inbound");
     assert_eq!(call["call_sid"], answered.call_sid.as_str());
     assert_completed_with_recording(call);
+    // The call ended before it was recorded, and its tenant still hears of it, once.
+    receiver.wait_for(1, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events = receiver.received();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].json()["type"], "call.completed");
+    assert_eq!(events[0].json()["data"]["call_id"], call["call_id"]);
 }
 
 /// An inbound call's callbacks: the number's final status and the TwiML's recording.

@@ -256,15 +256,14 @@ async fn twilio_errors_become_clear_problems_and_failed_records() {
 #[tokio::test]
 async fn production_mode_calls_from_the_tenants_own_number() {
     let sim = TwilioSim::start().await;
-    let stack = TestStack::start_with(
+    let calendar = crate::calendar::calendar_stack_with(
         Options::default()
             .twilio(&sim)
             .env("TWILIO_PHONE_NUMBER", SYSTEM_NUMBER),
     )
     .await;
-    let c = stack.client();
-    let s = c.register(&email("prod")).await;
-    let t = Some(s.access_token.as_str());
+    let c = calendar.stack.client();
+    let t = Some(calendar.token());
     let none = c.get("/make-call/%2B14155550123/default", t).await;
     assert_eq!(none.status, 400, "{}", none.text);
     assert!(
@@ -281,10 +280,49 @@ async fn production_mode_calls_from_the_tenants_own_number() {
         &json!({"phone_number": "+13125550100"}),
     )
     .await;
-    let placed = c.get("/make-call/%2B14155550123/default", t).await;
-    assert_eq!(placed.status, 200, "{}", placed.text);
-    assert_eq!(placed.body["from_number"], "+13125550100");
-    assert_eq!(sim.calls()[0].from, "+13125550100");
+    let created = c
+        .post(
+            "/realtime/custom-scenario",
+            t,
+            &json!({"persona": "A florist's assistant", "prompt": "Confirm the delivery time with the customer.", "voice_type": "marin"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let custom = created.body["scenario_id"].as_str().unwrap().to_string();
+    e2e_tests::calendar_rig::connect(
+        &calendar.stack,
+        calendar.token(),
+        e2e_tests::google_sim::DEFAULT_ACCOUNT,
+    )
+    .await;
+    // Every way of placing a call.
+    for path in [
+        "/make-call/%2B14155550123/default".to_string(),
+        format!("/make-custom-call/%2B14155550123/{custom}"),
+        "/google-calendar/make-calendar-call/%2B14155550123".to_string(),
+    ] {
+        let placed = c.get(&path, t).await;
+        assert_eq!(placed.status, 200, "{path}: {}", placed.text);
+        assert_eq!(placed.body["from_number"], "+13125550100", "{path}");
+    }
+    let calls = sim.calls();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|call| call.from == "+13125550100"));
+    let history = c.get("/calls", t).await.body;
+    let mut scenarios: Vec<&str> = history["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|call| call["scenario"].as_str().unwrap())
+        .collect();
+    scenarios.sort();
+    let mut expected = vec![
+        "default",
+        custom.as_str(),
+        shared::domain::scenarios::CALENDAR,
+    ];
+    expected.sort();
+    assert_eq!(scenarios, expected);
 }
 
 #[tokio::test]

@@ -41,15 +41,25 @@ async fn wait_for_status(
 #[tokio::test]
 async fn a_scheduled_call_fires_once_and_a_canceled_one_never() {
     let sim = TwilioSim::start().await;
+    // Production mode: the runner calls from the tenant's own number.
     let stack = TestStack::start_with(
         Options::default()
-            .development_calls(&sim)
+            .twilio(&sim)
             .scheduler(Duration::from_millis(200)),
     )
     .await;
     let c = stack.client();
     let s = c.register(&email("sched")).await;
     let t = Some(s.access_token.as_str());
+    let own_number = "+13125550100";
+    let provisioned = c
+        .post(
+            "/twilio/provision-number",
+            t,
+            &json!({"phone_number": own_number}),
+        )
+        .await;
+    assert_eq!(provisioned.status, 201, "{}", provisioned.text);
 
     let created = c
         .post("/schedule-call", t, &json!({"phone_number": "+14155550123", "scenario": "appointment_reminder", "scheduled_time": in_seconds(2)}))
@@ -137,6 +147,7 @@ async fn a_scheduled_call_fires_once_and_a_canceled_one_never() {
         "fired once, and the canceled call never"
     );
     assert_eq!(sim.calls()[0].to, "+14155550123");
+    assert_eq!(sim.calls()[0].from, own_number);
     assert_eq!(
         c.get(&format!("/scheduled-calls/{canceled_id}"), t)
             .await
