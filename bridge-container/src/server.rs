@@ -92,27 +92,38 @@ impl Settings {
     }
 }
 
-/// Everything a call needs, shared by all calls of the process.
+/// Everything a call needs, shared by all calls of the process: one pointer to clone per call
+/// and per session (the application state it holds is large, and cloning it would allocate).
 #[derive(Clone)]
-pub struct Bridge {
+pub struct Bridge(Arc<Shared>);
+
+pub struct Shared {
     pub app: AppState,
     pub settings: Settings,
     /// The standard tools; admission gives each call its own set (see [`crate::call`]).
     pub tools: Registry,
-    draining: Arc<AtomicBool>,
+    draining: AtomicBool,
     /// Flips to `true` when live calls must end now (drain timeout reached).
     ending: watch::Sender<bool>,
 }
 
+impl std::ops::Deref for Bridge {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl Bridge {
     pub fn new(app: AppState, settings: Settings) -> Self {
-        Bridge {
+        Bridge(Arc::new(Shared {
             app,
             settings,
             tools: Registry::standard(),
-            draining: Arc::new(AtomicBool::new(false)),
+            draining: AtomicBool::new(false),
             ending: watch::channel(false).0,
-        }
+        }))
     }
 
     pub fn ending(&self) -> watch::Receiver<bool> {

@@ -12,6 +12,7 @@
 #   NS="100 500" CAPACITY_NS="" infra/scripts/relay-bench.sh   # the two fixed points only
 #   D=60 infra/scripts/relay-bench.sh             # 60 s of audio per call (default 40)
 #   BRIDGE_BIN=path/to/bridge-container infra/scripts/relay-bench.sh   # another build of it
+#   KINDS=bridge NS=500 CAPACITY_NS="" infra/scripts/relay-bench.sh      # one relay only (ratios need both)
 #
 # Results: target/relay-bench/results.jsonl (one yardstick JSON line per point), logs beside.
 set -euo pipefail
@@ -104,7 +105,8 @@ run_point() {
 }
 
 for n in $NS $CAPACITY_NS; do
-  run_point bridge "$n"
-  run_point floor "$n"
+  for kind in ${KINDS:-bridge floor}; do
+    run_point "$kind" "$n"
+  done
 done
 python3 "$repo/infra/scripts/relay-bench-report.py" "$results" $NS

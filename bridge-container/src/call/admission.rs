@@ -8,11 +8,11 @@
 //! the tools its model may call.
 
 use axum::extract::ws::{CloseFrame, Message as TwilioMessage};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use shared::auth::stream_token::StreamClaims;
 use shared::domain::scenarios;
 
-use super::{TwilioSink, TwilioStream};
+use super::TwilioSocket;
 use crate::server::Bridge;
 use crate::tools::Registry;
 use crate::twilio::{self, Inbound};
@@ -60,16 +60,13 @@ pub(super) struct Admitted {
 
 /// Reads `connected`/`start`, verifies the stream token and claims the call (once per call,
 /// only for the Call SID it was placed or answered with), and loads the scenario.
-pub(super) async fn admit(
-    bridge: &Bridge,
-    twilio_rx: &mut TwilioStream,
-) -> Result<Admitted, Refusal> {
+pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<Admitted, Refusal> {
     let deadline = tokio::time::sleep(bridge.settings.start_timeout);
     tokio::pin!(deadline);
     let start = loop {
         tokio::select! {
             _ = &mut deadline => return Err(Refusal::NoStart),
-            message = twilio_rx.next() => match message {
+            message = twilio.next() => match message {
                 Some(Ok(TwilioMessage::Text(text))) => match twilio::parse(&text) {
                     Some(Inbound::Start { start }) => break start,
                     Some(Inbound::Connected) => continue,
@@ -151,7 +148,7 @@ pub(super) async fn admit(
     })
 }
 
-pub(super) async fn close_twilio(tx: &mut TwilioSink, code: u16, reason: &'static str) {
+pub(super) async fn close_twilio(tx: &mut TwilioSocket, code: u16, reason: &'static str) {
     let _ = tx
         .send(TwilioMessage::Close(Some(CloseFrame {
             code,

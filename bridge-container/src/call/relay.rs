@@ -16,10 +16,10 @@ use shared::store::calls::BridgeSummary;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 
+use super::TwilioSocket;
 use super::admission::{Admitted, close_twilio};
 use super::session::{self, OpenAi, SessionConfig};
 use super::tool_calls::{self, ToolCalls};
-use super::{TwilioSink, TwilioStream};
 use crate::metrics::METRICS;
 use crate::playout::{Out, Playout};
 use crate::realtime::{self, Role, ServerEvent};
@@ -69,8 +69,7 @@ pub(super) struct Call {
     claims: StreamClaims,
     stream_sid: String,
     session: SessionConfig,
-    twilio_tx: TwilioSink,
-    twilio_rx: TwilioStream,
+    twilio: TwilioSocket,
     playout: Playout,
     started: Instant,
     /// Caller audio kept while no session is usable (start-up, reconnect).
@@ -83,12 +82,7 @@ pub(super) struct Call {
 }
 
 impl Call {
-    pub(super) fn new(
-        bridge: &Bridge,
-        admitted: Admitted,
-        twilio_tx: TwilioSink,
-        twilio_rx: TwilioStream,
-    ) -> Self {
+    pub(super) fn new(bridge: &Bridge, admitted: Admitted, twilio: TwilioSocket) -> Self {
         let now = Instant::now();
         let context = ToolContext {
             tenant_id: admitted.claims.tid.clone(),
@@ -108,8 +102,7 @@ impl Call {
                 voice: admitted.voice,
                 tools: admitted.tools.definitions(),
             },
-            twilio_tx,
-            twilio_rx,
+            twilio,
             started: now,
             buffered: VecDeque::new(),
             history: VecDeque::new(),
@@ -132,7 +125,7 @@ impl Call {
         let reason = self.relay().await;
         if reason != EndReason::CallerHungUp {
             // Closing the stream lets the TwiML's <Hangup/> end the call.
-            close_twilio(&mut self.twilio_tx, 1000, "call ended").await;
+            close_twilio(&mut self.twilio, 1000, "call ended").await;
         }
         self.summary.end_reason = reason.as_str().to_string();
         self.summary.stream_ms = self.started.elapsed().as_millis() as u64;
@@ -176,7 +169,7 @@ impl Call {
             };
             let step = tokio::select! {
                 biased;
-                message = self.twilio_rx.next() => self.on_twilio(message, openai.as_mut()),
+                message = self.twilio.next() => self.on_twilio(message, openai.as_mut()),
                 event = openai_next => match event {
                     Some(Ok(OpenAiMessage::Text(text))) => {
                         self.on_openai(realtime::parse(&text), openai.as_mut(), &mut out).await
@@ -428,13 +421,13 @@ impl Call {
                 }
                 Out::Mark(name) => twilio::mark(&self.stream_sid, &name),
             };
-            let _ = self.twilio_tx.feed(TwilioMessage::Text(text.into())).await;
+            let _ = self.twilio.feed(TwilioMessage::Text(text.into())).await;
         }
-        let _ = self.twilio_tx.flush().await;
+        let _ = self.twilio.flush().await;
         next
     }
 
     async fn send_twilio(&mut self, text: String) {
-        let _ = self.twilio_tx.send(TwilioMessage::Text(text.into())).await;
+        let _ = self.twilio.send(TwilioMessage::Text(text.into())).await;
     }
 }

@@ -10,7 +10,6 @@
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -28,17 +27,29 @@ type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Events queued for OpenAI (about five seconds of caller audio) before new ones are dropped.
 const OPENAI_QUEUE: usize = 256;
 
-/// An open Realtime session: its socket's two halves and the events waiting to be written.
+/// An open Realtime session: its socket and the events waiting to be written. One socket,
+/// read and written by the one task of the call: no split halves to lock on every poll.
 pub(super) struct OpenAi {
-    /// `None` once writing failed (the reading half then reports the lost socket) or on drop.
-    sink: Option<SplitSink<OpenAiSocket, OpenAiMessage>>,
-    rx: SplitStream<OpenAiSocket>,
+    /// `None` only while being dropped.
+    socket: Option<OpenAiSocket>,
     queue: VecDeque<OpenAiMessage>,
     /// Events handed to the socket but not yet flushed.
     unflushed: bool,
+    /// Writing failed: the reading side then reports the lost socket, and nothing more is
+    /// written.
+    write_failed: bool,
 }
 
 impl OpenAi {
+    fn new(socket: OpenAiSocket) -> Self {
+        OpenAi {
+            socket: Some(socket),
+            queue: VecDeque::new(),
+            unflushed: false,
+            write_failed: false,
+        }
+    }
+
     /// Queues an event for OpenAI; `false` (and nothing queued) when the queue is full because
     /// OpenAI is not keeping up.
     pub(super) fn send(&mut self, text: String) -> bool {
@@ -65,18 +76,24 @@ impl OpenAi {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<OpenAiMessage, tokio_tungstenite::tungstenite::Error>>> {
         let _ = self.poll_write(cx);
-        self.rx.poll_next_unpin(cx)
+        match self.socket.as_mut() {
+            Some(socket) => socket.poll_next_unpin(cx),
+            None => Poll::Ready(None),
+        }
     }
 
     /// Writes and flushes the queue; `Pending` while the socket cannot take it all.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(sink) = self.sink.as_mut() else {
-            self.queue.clear();
-            return Poll::Ready(());
+        let socket = match self.socket.as_mut() {
+            Some(socket) if !self.write_failed => socket,
+            _ => {
+                self.queue.clear();
+                return Poll::Ready(());
+            }
         };
         let mut failed = false;
         while !self.queue.is_empty() && !failed {
-            match sink.poll_ready_unpin(cx) {
+            match socket.poll_ready_unpin(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(_)) => {
                     failed = true;
@@ -85,20 +102,20 @@ impl OpenAi {
                 Poll::Pending => return Poll::Pending,
             }
             if let Some(event) = self.queue.pop_front() {
-                failed = sink.start_send_unpin(event).is_err();
+                failed = socket.start_send_unpin(event).is_err();
                 self.unflushed = true;
             }
         }
         if self.unflushed && !failed {
-            match sink.poll_flush_unpin(cx) {
+            match socket.poll_flush_unpin(cx) {
                 Poll::Ready(Ok(())) => self.unflushed = false,
                 Poll::Ready(Err(_)) => failed = true,
                 Poll::Pending => return Poll::Pending,
             }
         }
         if failed {
-            // The reading half sees the broken socket and the loop reconnects.
-            self.sink = None;
+            // The reading side sees the broken socket and the loop reconnects.
+            self.write_failed = true;
             self.queue.clear();
             self.unflushed = false;
         }
@@ -109,9 +126,11 @@ impl OpenAi {
 impl Drop for OpenAi {
     /// Closes the socket politely, off the loop (the call has moved on).
     fn drop(&mut self) {
-        if let Some(mut sink) = self.sink.take() {
+        if let Some(mut socket) = self.socket.take()
+            && !self.write_failed
+        {
             tokio::spawn(async move {
-                let _ = sink.close().await;
+                let _ = socket.close(None).await;
             });
         }
     }
@@ -175,35 +194,33 @@ async fn open_session(
         .await
         .map_err(|_| "OpenAI connect timed out")?
         .map_err(|e| format!("OpenAI connect failed: {e}"))?;
-    let (mut sink, mut rx) = socket.split();
+    let mut socket = socket;
     let setup = async {
-        wait_for(&mut rx, |e| matches!(e, ServerEvent::SessionCreated)).await?;
+        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionCreated)).await?;
         let update =
             realtime::session_update(&instructions, &voice, &openai.transcription_model, tools);
-        sink.send(OpenAiMessage::text(update))
+        socket
+            .feed(OpenAiMessage::text(update))
             .await
             .map_err(|e| e.to_string())?;
         for (role, text) in &history {
-            sink.send(OpenAiMessage::text(realtime::history_item(*role, text)))
+            socket
+                .feed(OpenAiMessage::text(realtime::history_item(*role, text)))
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        wait_for(&mut rx, |e| matches!(e, ServerEvent::SessionUpdated)).await
+        socket.flush().await.map_err(|e| e.to_string())?;
+        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionUpdated)).await
     };
     tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
         .await
         .map_err(|_| "OpenAI session set-up timed out".to_string())??;
-    Ok(OpenAi {
-        sink: Some(sink),
-        rx,
-        queue: VecDeque::new(),
-        unflushed: false,
-    })
+    Ok(OpenAi::new(socket))
 }
 
 /// Reads events until `wanted` matches; an `error` event or a closed socket fails the set-up.
 async fn wait_for(
-    rx: &mut SplitStream<OpenAiSocket>,
+    rx: &mut OpenAiSocket,
     wanted: impl Fn(&ServerEvent) -> bool,
 ) -> Result<(), String> {
     while let Some(message) = rx.next().await {

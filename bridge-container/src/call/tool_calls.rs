@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use super::session::OpenAi;
 use crate::realtime::{self, OutputItem, Response};
@@ -31,7 +31,9 @@ pub(super) struct ToolCalls {
     pending: HashMap<String, (String, String)>,
     /// `call_id`s already run: the item's `done` and its response's `done` both name them.
     ran: HashSet<String>,
-    results: (mpsc::Sender<ToolResult>, mpsc::Receiver<ToolResult>),
+    /// Tools running, each in its own task. Empty (and unallocated) for most of a call, and
+    /// then cheap to poll: the loop polls it after every event.
+    running: JoinSet<ToolResult>,
 }
 
 impl ToolCalls {
@@ -42,7 +44,7 @@ impl ToolCalls {
             timeout,
             pending: HashMap::new(),
             ran: HashSet::new(),
-            results: mpsc::channel(8),
+            running: JoinSet::new(),
         }
     }
 
@@ -79,9 +81,18 @@ impl ToolCalls {
         self.pending.clear();
     }
 
-    /// The next finished tool. Never ends: the sender lives as long as `self`.
+    /// The next finished tool; `None` at once when none is running.
     pub(super) async fn next_output(&mut self) -> Option<ToolResult> {
-        self.results.1.recv().await
+        loop {
+            match self.running.join_next().await? {
+                Ok(result) => return Some(result),
+                // Only a panic (tasks are never aborted), which ends the process in release
+                // builds (`panic = "abort"`).
+                Err(e) => {
+                    tracing::error!(call_id = %self.context.call_id, error = %e, "tool task failed")
+                }
+            }
+        }
     }
 
     /// Runs a completed function call once per `call_id`, off the loop.
@@ -93,13 +104,12 @@ impl ToolCalls {
             return;
         }
         let future = self.tools.run(&name, &arguments, self.context.clone());
-        let results = self.results.0.clone();
         let timeout = self.timeout;
         let function_call_id = call_id.to_string();
         // Logged as `call_id` like every line of the call: ours, not OpenAI's function call.
         let our_call_id = self.context.call_id.clone();
         tracing::info!(call_id = %our_call_id, tool = %name, "running tool");
-        tokio::spawn(async move {
+        self.running.spawn(async move {
             let output = match tokio::time::timeout(timeout, future).await {
                 Ok(output) => output,
                 Err(_) => {
@@ -114,8 +124,16 @@ impl ToolCalls {
                     }
                 }
             };
-            let _ = results.send((function_call_id, output)).await;
+            (function_call_id, output)
         });
+    }
+}
+
+impl Drop for ToolCalls {
+    /// A tool still running when the call ends finishes on its own: a calendar booking cut
+    /// off halfway might have been made without the caller hearing of it, or half made.
+    fn drop(&mut self) {
+        self.running.detach_all();
     }
 }
 
