@@ -105,6 +105,9 @@ pub struct Shared {
     draining: AtomicBool,
     /// Flips to `true` when live calls must end now (drain timeout reached).
     ending: watch::Sender<bool>,
+    /// TLS for every OpenAI session: built once (parsing the roots for each session would cost
+    /// every call milliseconds), and one session cache, so reconnects resume TLS sessions.
+    pub openai_tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::ops::Deref for Bridge {
@@ -123,6 +126,13 @@ impl Bridge {
             tools: Registry::standard(),
             draining: AtomicBool::new(false),
             ending: watch::channel(false).0,
+            openai_tls: Arc::new(
+                rustls::ClientConfig::builder()
+                    .with_root_certificates(rustls::RootCertStore {
+                        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+                    })
+                    .with_no_client_auth(),
+            ),
         }))
     }
 
@@ -207,8 +217,9 @@ async fn twilio_stream(
         tracing::warn!("refused a media stream upgrade without a valid signature");
         return StatusCode::FORBIDDEN.into_response();
     }
-    // Twilio frames are ~300 bytes and model deltas a few KiB: small buffers keep each call's
-    // memory in the tens of KiB instead of the 128 KiB default per socket.
+    // Twilio's messages are ~350 bytes (media, mark echoes) and ours a media frame and a mark:
+    // 1 KiB buffers hold them (a larger message grows its buffer) and keep each call's memory
+    // small; the default is 128 KiB per socket.
     upgrade
         .read_buffer_size(2 * 1024)
         .write_buffer_size(2 * 1024)

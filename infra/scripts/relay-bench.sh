@@ -94,6 +94,11 @@ run_point() {
     (sleep $((ramp + 5)); perf record -e cpu-clock -F 1999 -g -p "$relay" -o "$logs/perf-$n.data" \
       -- sleep "$PERF_RECORD" >"$logs/perf-$n.log" 2>&1) &
   fi
+  if [ -n "${SYSCALLS:-}" ]; then
+    # Counts the relay's system calls during the steady state (SYSCALLS=seconds).
+    (sleep $((ramp + 5)); timeout -s INT "$SYSCALLS" strace -c -f -p "$relay" \
+      -o "$logs/syscalls-$kind-$n.txt" >/dev/null 2>&1) &
+  fi
   taskset -c 1 timeout $((D + ramp + 90)) "$yardstick" --url "$url" --oai-listen "127.0.0.1:$oai_port" \
     --calls "$n" --duration-s "$D" --ramp-s "$ramp" --warmup-ms "$WARMUP" --pid "$relay" \
     --label "$kind" --out "$results" "${extra[@]}" >"$logs/yardstick-$kind-$n.txt" 2>&1 || true

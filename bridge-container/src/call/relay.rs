@@ -134,11 +134,10 @@ impl Call {
     }
 
     async fn relay(&mut self) -> EndReason {
-        let max_duration = tokio::time::sleep(self.bridge.app.config.telephony.max_call_duration);
-        tokio::pin!(max_duration);
-        let rotate_at = tokio::time::sleep(self.bridge.settings.rotate_after);
-        tokio::pin!(rotate_at);
-        let mut rotate_due = false;
+        let started = tokio::time::Instant::now();
+        let end_at = started + self.bridge.app.config.telephony.max_call_duration;
+        // When the session is due for rotation; `None` once due, until a new one starts.
+        let mut rotate_at = Some(started + self.bridge.settings.rotate_after);
         let mut ending = self.bridge.ending();
         let shutdown = ending.changed();
         tokio::pin!(shutdown);
@@ -146,11 +145,12 @@ impl Call {
         // The first session, then any replacement (rotation or reconnect).
         let mut connecting = Some(self.session_task());
         let mut greeted = false;
-        // Playout's next moment, if it has one. One timer for the whole call, moved only when
-        // that moment changes: most events leave it where it is.
-        let mut wake: Option<Instant> = None;
-        let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+        // One timer for the whole call, set to the earliest of the call's deadlines (its end,
+        // the next rotation, playout's next moment) and moved only when that changes: most
+        // events leave it where it is.
+        let timer = tokio::time::sleep_until(end_at);
         tokio::pin!(timer);
+        let mut armed = end_at;
         let mut out = Vec::new();
         loop {
             let openai_next = async {
@@ -223,9 +223,17 @@ impl Call {
                     }
                     Next::Continue
                 }
-                _ = &mut timer, if wake.is_some() => Next::Continue,
-                _ = &mut max_duration => Next::End(EndReason::MaxDuration),
-                _ = &mut rotate_at, if !rotate_due => { rotate_due = true; Next::Continue }
+                _ = &mut timer => {
+                    let now = tokio::time::Instant::now();
+                    if now >= end_at {
+                        Next::End(EndReason::MaxDuration)
+                    } else {
+                        if rotate_at.is_some_and(|at| now >= at) {
+                            rotate_at = None;
+                        }
+                        Next::Continue
+                    }
+                }
                 _ = &mut shutdown => Next::End(EndReason::Shutdown),
             };
             if let Next::End(reason) = step {
@@ -248,24 +256,24 @@ impl Call {
             } else {
                 next_wake
             };
+            let deadline = [Some(end_at), rotate_at, next_wake.map(Into::into)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(end_at);
             // (A timer that went off is re-armed even for the same moment, so it never spins.)
-            if let Some(at) = next_wake
-                && (next_wake != wake || timer.is_elapsed())
-            {
-                timer.as_mut().reset(at.into());
+            if deadline != armed || timer.is_elapsed() {
+                timer.as_mut().reset(deadline);
+                armed = deadline;
             }
-            wake = next_wake;
             // Rotate between turns: nothing being said either way.
-            if rotate_due
+            if rotate_at.is_none()
                 && connecting.is_none()
                 && openai.is_some()
                 && !self.response_active
                 && !self.playout.speaking(now)
             {
-                rotate_due = false;
-                rotate_at
-                    .as_mut()
-                    .reset(tokio::time::Instant::now() + self.bridge.settings.rotate_after);
+                rotate_at = Some(tokio::time::Instant::now() + self.bridge.settings.rotate_after);
                 connecting = Some(self.session_task());
             }
         }

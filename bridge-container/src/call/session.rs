@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::realtime::{self, Role, ServerEvent};
 use crate::server::Bridge;
@@ -30,8 +30,9 @@ const OPENAI_QUEUE: usize = 256;
 /// An open Realtime session: its socket and the events waiting to be written. One socket,
 /// read and written by the one task of the call: no split halves to lock on every poll.
 pub(super) struct OpenAi {
-    /// `None` only while being dropped.
-    socket: Option<OpenAiSocket>,
+    /// `None` only while being dropped. Boxed: the socket is large (a TLS session), and an
+    /// `OpenAi` is moved from the session task to the loop and held in the loop's state.
+    socket: Option<Box<OpenAiSocket>>,
     queue: VecDeque<OpenAiMessage>,
     /// Events handed to the socket but not yet flushed.
     unflushed: bool,
@@ -43,7 +44,7 @@ pub(super) struct OpenAi {
 impl OpenAi {
     fn new(socket: OpenAiSocket) -> Self {
         OpenAi {
-            socket: Some(socket),
+            socket: Some(Box::new(socket)),
             queue: VecDeque::new(),
             unflushed: false,
             write_failed: false,
@@ -130,7 +131,7 @@ impl Drop for OpenAi {
             && !self.write_failed
         {
             tokio::spawn(async move {
-                let _ = socket.close(None).await;
+                let _ = socket.as_mut().close(None).await;
             });
         }
     }
@@ -189,7 +190,12 @@ async fn open_session(
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(2 * 1024);
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(config),
+        true,
+        Some(Connector::Rustls(bridge.openai_tls.clone())),
+    );
     let (socket, _) = tokio::time::timeout(bridge.settings.openai_connect_timeout, connect)
         .await
         .map_err(|_| "OpenAI connect timed out")?
