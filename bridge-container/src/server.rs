@@ -224,5 +224,5 @@ async fn twilio_stream(
         .read_buffer_size(2 * 1024)
         .write_buffer_size(2 * 1024)
         .max_message_size(256 * 1024)
-        .on_upgrade(move |socket| crate::call::run(bridge, socket))
+        .on_upgrade(move |socket| crate::call::run(bridge, Box::new(socket)))
 }

@@ -6,10 +6,7 @@
 //! as the socket takes it (dropped, and counted, if OpenAI cannot keep up), so the Twilio
 //! socket is always read promptly. Slow work (tools, a new OpenAI session) runs in tasks whose
 //! results come back as events of the loop.
-//!
-//! The task is small (a few KiB, most of a call's memory): what is large and short-lived
-//! (admission's store calls, the call record's write) runs boxed, so its size is not kept for
-//! the whole call.
+
 //!
 //! - `admission`: the `start` message, the stream token, the claim on the call, and what the
 //!   call is made of (instructions, voice, its tools); refusals are a [`Refusal`].
@@ -24,6 +21,8 @@ mod relay;
 mod session;
 mod tool_calls;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
 use axum::extract::ws::WebSocket;
@@ -39,8 +38,12 @@ pub use relay::EndReason;
 type TwilioSocket = WebSocket;
 
 /// Runs a call from the upgraded socket to the call record.
-pub async fn run(bridge: Bridge, mut twilio: WebSocket) {
-    let admitted = match Box::pin(admit(&bridge, &mut twilio)).await {
+///
+/// This future is the call's task, allocated for the whole call, so it holds little besides
+/// the relay loop: what is large and short-lived (admission's store calls and the call
+/// record's write) runs boxed, made by [`boxed`] so its size is not reserved in this future.
+pub async fn run(bridge: Bridge, mut twilio: Box<WebSocket>) {
+    let admitted = match boxed(admit(&bridge, &mut twilio)).await {
         Ok(admitted) => admitted,
         Err(refusal) => {
             METRICS.calls_refused.fetch_add(1, Relaxed);
@@ -56,16 +59,18 @@ pub async fn run(bridge: Bridge, mut twilio: WebSocket) {
     tracing::info!(call_id = %call_id, direction = ?admitted.claims.direction, "call connected");
     let summary = Call::new(&bridge, admitted, twilio).run().await;
     tracing::info!(call_id = %call_id, end_reason = %summary.end_reason, barge_ins = summary.barge_ins, "call ended");
-    // (Made inside `Box::pin`, not in a local: a local's space would stay in the task.)
-    let recorded = Box::pin(
-        bridge
-            .app
-            .store
-            .record_bridge_summary(&tenant_id, &call_id, &summary),
-    )
-    .await;
-    if let Err(e) = recorded {
+    let record = bridge
+        .app
+        .store
+        .record_bridge_summary(&tenant_id, &call_id, &summary);
+    if let Err(e) = boxed(record).await {
         tracing::error!(call_id = %call_id, error = %e, "could not write the call record");
     }
     METRICS.active_calls.fetch_sub(1, Relaxed);
+}
+
+/// `future` on the heap. A plain function, so the caller's state holds only the pointer:
+/// boxing inside an `async fn` can still reserve the future's size there for a temporary.
+fn boxed<F: Future>(future: F) -> Pin<Box<F>> {
+    Box::pin(future)
 }

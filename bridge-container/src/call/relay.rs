@@ -69,7 +69,7 @@ pub(super) struct Call {
     claims: StreamClaims,
     stream_sid: String,
     session: SessionConfig,
-    twilio: TwilioSocket,
+    twilio: Box<TwilioSocket>,
     playout: Playout,
     started: Instant,
     /// Caller audio kept while no session is usable (start-up, reconnect).
@@ -82,13 +82,14 @@ pub(super) struct Call {
 }
 
 impl Call {
-    pub(super) fn new(bridge: &Bridge, admitted: Admitted, twilio: TwilioSocket) -> Self {
+    /// The call, on the heap: the call's task and its loop then move and hold a pointer.
+    pub(super) fn new(bridge: &Bridge, admitted: Admitted, twilio: Box<TwilioSocket>) -> Box<Self> {
         let now = Instant::now();
         let context = ToolContext {
             tenant_id: admitted.claims.tid.clone(),
             call_id: admitted.claims.call_id.clone(),
         };
-        Call {
+        Box::new(Call {
             playout: Playout::new(
                 bridge.settings.playout_lead,
                 bridge.settings.mark_every,
@@ -100,7 +101,7 @@ impl Call {
             session: SessionConfig {
                 instructions: admitted.instructions,
                 voice: admitted.voice,
-                tools: admitted.tools.definitions(),
+                tools: admitted.tools.definitions().to_string(),
             },
             twilio,
             started: now,
@@ -110,7 +111,7 @@ impl Call {
             response_active: false,
             hang_up_when_heard: false,
             summary: BridgeSummary::default(),
-        }
+        })
     }
 
     fn session_task(&self) -> oneshot::Receiver<Result<OpenAi, String>> {
@@ -121,7 +122,7 @@ impl Call {
         )
     }
 
-    pub(super) async fn run(mut self) -> BridgeSummary {
+    pub(super) async fn run(mut self: Box<Self>) -> BridgeSummary {
         let reason = self.relay().await;
         if reason != EndReason::CallerHungUp {
             // Closing the stream lets the TwiML's <Hangup/> end the call.

@@ -141,8 +141,9 @@ impl Drop for OpenAi {
 pub(super) struct SessionConfig {
     pub(super) instructions: String,
     pub(super) voice: String,
-    /// The `tools` of `session.update`: the call's own registry's definitions.
-    pub(super) tools: Value,
+    /// The `tools` of `session.update` (the call's own registry's definitions) as JSON text:
+    /// a few hundred bytes kept for the call, where the parsed tree would take kilobytes.
+    pub(super) tools: String,
 }
 
 /// Opens a session in a task; the loop picks the result up as one of its events.
@@ -171,9 +172,10 @@ async fn open_session(
     bridge: Bridge,
     instructions: String,
     voice: String,
-    tools: Value,
+    tools: String,
     history: Vec<(Role, String)>,
 ) -> Result<OpenAi, String> {
+    let tools: Value = serde_json::from_str(&tools).map_err(|e| e.to_string())?;
     let openai = &bridge.app.config.openai;
     let key = openai
         .api_key
