@@ -10,9 +10,6 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-
 pub const FRAME_BYTES: usize = 160;
 pub const FRAME: Duration = Duration::from_millis(20);
 const SILENCE: u8 = 0xFF;
@@ -22,8 +19,8 @@ const ITEMS_KEPT: usize = 4;
 /// What to send to Twilio, in order.
 #[derive(Debug, PartialEq)]
 pub enum Out {
-    /// Base64 of one 160-byte frame.
-    Media(String),
+    /// One 160-byte frame (base64-encoded straight into the message that carries it).
+    Media([u8; FRAME_BYTES]),
     Mark(String),
 }
 
@@ -124,13 +121,20 @@ impl Playout {
 
     /// Queues decoded audio of item `id`. Audio of an interrupted item is dropped.
     pub fn push(&mut self, id: &str, audio: &[u8]) {
-        if self.is_muted(id) {
-            return;
-        }
-        let key = self.item_key(id);
-        if let Some((_, item)) = self.items.iter_mut().find(|(k, _)| *k == key) {
-            item.generated_bytes += audio.len() as u64;
-        }
+        let key = match self.item_mut(id) {
+            Some((_, item)) if item.muted => return,
+            Some((key, item)) => {
+                item.generated_bytes += audio.len() as u64;
+                *key
+            }
+            None => {
+                let key = self.item_key(id);
+                if let Some((_, item)) = self.items.back_mut() {
+                    item.generated_bytes += audio.len() as u64;
+                }
+                key
+            }
+        };
         let mut rest = audio;
         while !rest.is_empty() {
             let take = (FRAME_BYTES - self.partial.len()).min(rest.len());
@@ -177,7 +181,7 @@ impl Playout {
             let Some((_, frame)) = self.frames.pop_front() else {
                 break;
             };
-            out.push(Out::Media(STANDARD.encode(frame)));
+            out.push(Out::Media(frame));
             self.play_end = self.play_end.max(now) + FRAME;
             self.sent_total_ms += 20;
             let last_of_item = self.frames.front().is_none_or(|(k, _)| *k != key);
@@ -280,11 +284,18 @@ mod tests {
             .collect();
         assert_eq!(marks.first().unwrap().as_str(), "item_a:100");
         assert_eq!(marks.last().unwrap().as_str(), "item_a:440");
-        for o in &out {
-            if let Out::Media(b64) = o {
-                assert_eq!(STANDARD.decode(b64).unwrap().len(), FRAME_BYTES);
-            }
-        }
+        let audio: Vec<u8> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::Media(frame) => Some(frame.as_slice()),
+                _ => None,
+            })
+            .flatten()
+            .copied()
+            .collect();
+        assert_eq!(&audio[..1000], &[1u8; 1000]);
+        assert_eq!(&audio[1000..3500], &[2u8; 2500]);
+        assert_eq!(&audio[3500..], &[SILENCE; 22 * FRAME_BYTES - 3500]);
     }
 
     #[test]

@@ -199,6 +199,38 @@ pub fn parse(text: &str) -> ServerEvent {
     serde_json::from_str(text).unwrap_or(ServerEvent::Other)
 }
 
+/// The agent's audio: a `response.output_audio.delta`, borrowed from the message.
+pub struct AudioDelta<'a> {
+    pub item_id: &'a str,
+    /// Base64 μ-law.
+    pub delta: &'a str,
+}
+
+/// Reads a `response.output_audio.delta` without building the whole event: deltas are most of
+/// what a session receives, and [`parse`] (an internally tagged enum) buffers every field of
+/// the message first. `None` for any other event, and for a delta whose strings carry JSON
+/// escapes (then [`parse`] reads it).
+pub fn audio_delta(text: &str) -> Option<AudioDelta<'_>> {
+    #[derive(Deserialize)]
+    struct Peek<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: &'a str,
+        #[serde(borrow, default)]
+        item_id: Option<&'a str>,
+        #[serde(borrow, default)]
+        delta: Option<&'a str>,
+    }
+    let peek: Peek = serde_json::from_str(text).ok()?;
+    match peek {
+        Peek {
+            kind: "response.output_audio.delta",
+            item_id: Some(item_id),
+            delta: Some(delta),
+        } => Some(AudioDelta { item_id, delta }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +243,21 @@ mod tests {
             ),
             ServerEvent::AudioDelta { .. }
         ));
+        let delta = audio_delta(
+            r#"{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"AAA="}"#,
+        )
+        .unwrap();
+        assert_eq!((delta.item_id, delta.delta), ("i", "AAA="));
+        // Any field order; anything else is not a delta.
+        assert!(
+            audio_delta(r#"{"delta":"AAA=","item_id":"i","type":"response.output_audio.delta"}"#)
+                .is_some()
+        );
+        assert!(audio_delta(r#"{"type":"response.output_audio.done","item_id":"i"}"#).is_none());
+        assert!(
+            audio_delta(r#"{"type":"response.audio.delta","item_id":"i","delta":"AAA="}"#)
+                .is_none()
+        );
         // The beta name is not the GA one.
         assert!(matches!(
             parse(r#"{"type":"response.audio.delta","delta":"AAA="}"#),

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -65,11 +67,21 @@ pub fn media_payload(text: &str) -> Option<&str> {
         .then_some(payload)
 }
 
-/// `{"event":"media","streamSid":…,"media":{"payload":…}}`
-pub fn media(stream_sid: &str, payload_b64: &str) -> String {
-    format!(
-        r#"{{"event":"media","streamSid":"{stream_sid}","media":{{"payload":"{payload_b64}"}}}}"#
-    )
+/// `{"event":"media","streamSid":…,"media":{"payload":…}}` carrying `audio` (μ-law),
+/// base64-encoded straight into the message.
+pub fn media(stream_sid: &str, audio: &[u8]) -> String {
+    const HEAD: &str = r#"{"event":"media","streamSid":""#;
+    const MIDDLE: &str = r#"","media":{"payload":""#;
+    const TAIL: &str = r#""}}"#;
+    let mut message = String::with_capacity(
+        HEAD.len() + stream_sid.len() + MIDDLE.len() + audio.len().div_ceil(3) * 4 + TAIL.len(),
+    );
+    message.push_str(HEAD);
+    message.push_str(stream_sid);
+    message.push_str(MIDDLE);
+    STANDARD.encode_string(audio, &mut message);
+    message.push_str(TAIL);
+    message
 }
 
 /// `{"event":"mark","streamSid":…,"mark":{"name":…}}`; names are `<item_id>:<cumulative_ms>`.
@@ -119,8 +131,11 @@ mod tests {
 
     #[test]
     fn builds_the_three_outbound_messages() {
-        let m: serde_json::Value = serde_json::from_str(&media("MZ1", "//8=")).unwrap();
-        assert_eq!(m["media"]["payload"], "//8=");
+        let m: serde_json::Value = serde_json::from_str(&media("MZ1", &[0xff, 0xff])).unwrap();
+        assert_eq!(
+            m,
+            serde_json::json!({"event": "media", "streamSid": "MZ1", "media": {"payload": "//8="}})
+        );
         let k: serde_json::Value = serde_json::from_str(&mark("MZ1", "item_1:100")).unwrap();
         assert_eq!(k["mark"]["name"], "item_1:100");
         let c: serde_json::Value = serde_json::from_str(&clear("MZ1")).unwrap();

@@ -172,9 +172,16 @@ impl Call {
                 biased;
                 message = self.twilio.next() => self.on_twilio(message, openai.as_mut()),
                 event = openai_next => match event {
-                    Some(Ok(OpenAiMessage::Text(text))) => {
-                        self.on_openai(realtime::parse(&text), openai.as_mut(), &mut out).await
-                    }
+                    Some(Ok(OpenAiMessage::Text(text))) => match realtime::audio_delta(&text) {
+                        // The hot path: the agent's audio, read without a full parse.
+                        Some(audio) => {
+                            self.on_audio(audio.item_id, audio.delta, &mut out).await;
+                            Next::Continue
+                        }
+                        None => {
+                            self.on_openai(realtime::parse(&text), openai.as_mut(), &mut out).await
+                        }
+                    },
                     Some(Ok(_)) => Next::Continue,
                     Some(Err(_)) | None => {
                         // Recover: a new session seeded with the conversation so far.
@@ -347,17 +354,7 @@ impl Call {
         let now = Instant::now();
         match event {
             ServerEvent::AudioDelta { item_id, delta } => {
-                if self.playout.is_muted(&item_id) {
-                    return Next::Continue;
-                }
-                if let Ok(audio) = STANDARD.decode(delta.as_bytes()) {
-                    let idle = !self.playout.speaking(now);
-                    self.playout.push(&item_id, &audio);
-                    self.flush_playout(now, out).await;
-                    if idle {
-                        METRICS.outbound_relay.record(now.elapsed());
-                    }
-                }
+                self.on_audio(&item_id, &delta, out).await
             }
             ServerEvent::AudioDone { item_id } => self.playout.finish(&item_id),
             ServerEvent::SpeechStarted => {
@@ -406,6 +403,32 @@ impl Call {
         Next::Continue
     }
 
+    /// The agent's audio: decoded into playout (a slice at a time, on the stack: no buffer per
+    /// delta or per call) and sent as far as playout allows.
+    async fn on_audio(&mut self, item_id: &str, delta_b64: &str, out: &mut Vec<Out>) {
+        // A multiple of 4 base64 characters decodes on its own.
+        const CHUNK_B64: usize = 640;
+        let now = Instant::now();
+        if self.playout.is_muted(item_id) {
+            return;
+        }
+        let idle = !self.playout.speaking(now);
+        let mut audio = [0u8; CHUNK_B64 / 4 * 3];
+        for chunk in delta_b64.as_bytes().chunks(CHUNK_B64) {
+            match STANDARD.decode_slice(chunk, &mut audio) {
+                Ok(n) => self.playout.push(item_id, &audio[..n]),
+                Err(_) => {
+                    tracing::debug!(call_id = %self.claims.call_id, "audio delta that is not base64");
+                    break;
+                }
+            }
+        }
+        self.flush_playout(now, out).await;
+        if idle {
+            METRICS.outbound_relay.record(now.elapsed());
+        }
+    }
+
     fn remember(&mut self, role: Role, text: String) {
         if text.trim().is_empty() {
             return;
@@ -424,9 +447,9 @@ impl Call {
         }
         for item in out.drain(..) {
             let text = match item {
-                Out::Media(payload) => {
+                Out::Media(frame) => {
                     METRICS.frames_to_twilio.fetch_add(1, Relaxed);
-                    twilio::media(&self.stream_sid, &payload)
+                    twilio::media(&self.stream_sid, &frame)
                 }
                 Out::Mark(name) => twilio::mark(&self.stream_sid, &name),
             };
