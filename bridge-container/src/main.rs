@@ -6,8 +6,24 @@ use std::time::Duration;
 use bridge::{Bridge, Settings};
 use shared::config::{Config, Env};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // On one core (a 1 vCPU task: the limit counts), one thread runs everything: the
+    // multi-threaded scheduler's hand-offs cost a fifth more CPU per frame there and, at a few
+    // hundred calls, tripled the relay's p99 (its wake-ups come in bursts). Measured with
+    // infra/scripts/relay-bench.sh (README, "Benchmark: the bridge beside a bare relay").
+    let runtime = if std::thread::available_parallelism().map_or(1, |n| n.get()) == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(serve())
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
     let config = Config::load(&Env).await?;
     if !config.development_mode && config.openai.api_key.is_none() {
