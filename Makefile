@@ -15,7 +15,7 @@ run: setup
 test: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	rm -f target/iam-used.txt
+	mkdir -p target && rm -f target/iam-used.txt
 	LOCAL_IAM_USED=$(CURDIR)/target/iam-used.txt cargo test --workspace
 	cargo run -q -p infra --bin unused-grants target/iam-used.txt
 	cfn-lint template.yaml

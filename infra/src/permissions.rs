@@ -138,7 +138,10 @@ struct UseLog {
 }
 
 static USED: LazyLock<Option<Mutex<UseLog>>> = LazyLock::new(|| {
-    let path = std::env::var_os("LOCAL_IAM_USED")?;
+    let path = std::path::PathBuf::from(std::env::var_os("LOCAL_IAM_USED")?);
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
