@@ -6,6 +6,9 @@ use std::time::Duration;
 use bridge::{Bridge, Settings};
 use shared::config::{Config, Env};
 
+/// How long the start waits for the table to answer once.
+const WARM_UP: Duration = Duration::from_secs(3);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // On one core (a 1 vCPU task: the limit counts), one thread runs everything: the
     // multi-threaded scheduler's hand-offs cost a fifth more CPU per frame there and, at a few
@@ -40,7 +43,17 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     {
         tokio::spawn(bridge::emf::publish(namespace, Duration::from_secs(60)));
     }
-    let bridge = Bridge::new(shared::AppState::new(config).await, Settings::from_env());
+    let app = shared::AppState::new(config).await;
+    // Before the first call, not during it: credentials, endpoint and connection are set up
+    // here, so a new task admits its first call as fast as the rest; a misconfigured table
+    // shows in the log at start. Bounded: without the table the bridge still starts (its
+    // health does not depend on it) and refuses calls as unavailable.
+    match tokio::time::timeout(WARM_UP, app.store.check_reachable()).await {
+        Ok(Ok(())) => tracing::info!("table reachable"),
+        Ok(Err(error)) => tracing::warn!(%error, "table not reachable at start"),
+        Err(_) => tracing::warn!(after = ?WARM_UP, "table did not answer at start"),
+    }
+    let bridge = Bridge::new(app, Settings::from_env());
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(port, "media bridge listening");
     bridge

@@ -23,6 +23,7 @@
 //! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
 //! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
 //! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
+//! | (never written: the reachability check reads it) | `PROBE` | `PROBE`   |
 //!
 //! Items that start from outside a tenant (an e-mail at login, a refresh token) are marker
 //! items written in the same transaction as what they point to. `expires_at` (epoch seconds)
@@ -53,6 +54,7 @@ pub const TRANSCRIPT_PREFIX: &str = "TRANSCRIPT#";
 pub const TRANSCRIPT_SID: &str = "TRANSCRIPTSID";
 pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub const CPS: &str = "CPS";
+pub const PROBE: &str = "PROBE";
 
 pub fn tenant(tenant_id: &str) -> String {
     format!("TENANT#{tenant_id}")

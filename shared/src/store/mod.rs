@@ -55,6 +55,15 @@ impl Store {
         &self.table
     }
 
+    /// One read of a key no item has: the table answers, with these credentials and this
+    /// endpoint. Also sets up what the first real request would otherwise pay for (the
+    /// credentials, the endpoint, the connection).
+    pub async fn check_reachable(&self) -> Result<()> {
+        self.get(keys::PROBE.to_string(), keys::PROBE)
+            .await
+            .map(drop)
+    }
+
     /// A strongly consistent read of one item.
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
         let out = self
