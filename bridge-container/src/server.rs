@@ -38,6 +38,10 @@ pub struct Settings {
     pub rotate_after: Duration,
     /// Agent audio kept queued at Twilio ahead of real time.
     pub playout_lead: Duration,
+    /// How much agent audio goes between two marks. Between echoes the heard position is the
+    /// last echo plus the time since (exact while the audio plays on, and never more than was
+    /// sent), so marks only re-anchor it; each echo costs Twilio's socket a read and an ACK of
+    /// its own (at 100 ms, a tenth of the bridge's kernel time per call).
     pub mark_every: Duration,
     /// Caller audio kept while OpenAI connects (or reconnects).
     pub max_buffered_frames: usize,
@@ -57,7 +61,7 @@ impl Default for Settings {
             drain_timeout: Duration::from_secs(30),
             rotate_after: Duration::from_secs(55 * 60),
             playout_lead: Duration::from_millis(200),
-            mark_every: Duration::from_millis(100),
+            mark_every: Duration::from_millis(200),
             max_buffered_frames: 250,
             openai_connect_timeout: Duration::from_secs(10),
             start_timeout: Duration::from_secs(10),

@@ -67,6 +67,26 @@ pub fn media_payload(text: &str) -> Option<&str> {
         .then_some(payload)
 }
 
+/// The name of a `mark` echo, read borrowed: Twilio echoes every mark we send (ten a second
+/// per call while the agent speaks), and the full parse buffers and allocates every field.
+/// A name with escapes (never one of ours) returns `None` and takes the full parse.
+pub fn mark_name(text: &str) -> Option<&str> {
+    #[derive(Deserialize)]
+    struct Echo<'a> {
+        #[serde(borrow)]
+        event: &'a str,
+        #[serde(borrow)]
+        mark: Option<Name<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct Name<'a> {
+        #[serde(borrow)]
+        name: &'a str,
+    }
+    let echo: Echo = serde_json::from_str(text).ok()?;
+    (echo.event == "mark").then_some(echo.mark?.name)
+}
+
 /// `{"event":"media","streamSid":…,"media":{"payload":…}}` carrying `audio` (μ-law),
 /// base64-encoded straight into the message.
 pub fn media(stream_sid: &str, audio: &[u8]) -> String {
@@ -125,6 +145,15 @@ mod tests {
         assert_eq!(media_payload(start), None);
         assert_eq!(
             media_payload(r#"{"event":"media","media":{"payload":"a\"b"}}"#),
+            None
+        );
+        let echo = r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"item_1:100"}}"#;
+        assert_eq!(mark_name(echo), Some("item_1:100"));
+        assert!(matches!(parse(echo), Some(Inbound::Mark { .. })));
+        assert_eq!(mark_name(media), None);
+        assert_eq!(mark_name(start), None);
+        assert_eq!(
+            mark_name(r#"{"event":"mark","mark":{"name":"a\"b"}}"#),
             None
         );
     }

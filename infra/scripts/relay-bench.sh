@@ -89,10 +89,10 @@ run_point() {
   relay=$!
   wait_port "$relay_port"
   echo "$kind, $n calls..."
-  if [ -n "${PERF_RECORD:-}" ] && [ "$kind" = bridge ]; then
+  if [ -n "${PERF_RECORD:-}" ]; then
     # Samples the relay's stacks during the steady state (PERF_RECORD=seconds).
-    (sleep $((ramp + 5)); perf record -e cpu-clock -F 1999 -g -p "$relay" -o "$logs/perf-$n.data" \
-      -- sleep "$PERF_RECORD" >"$logs/perf-$n.log" 2>&1) &
+    (sleep $((ramp + 5)); perf record -e cpu-clock -F 1999 -g -p "$relay" -o "$logs/perf-$kind-$n.data" \
+      -- sleep "$PERF_RECORD" >"$logs/perf-$kind-$n.log" 2>&1) &
   fi
   if [ -n "${SYSCALLS:-}" ]; then
     # Counts the relay's system calls during the steady state (SYSCALLS=seconds).

@@ -300,9 +300,13 @@ impl Call {
             Some(Ok(_)) => return Next::Continue,
         };
         let received = Instant::now();
-        // The hot path: caller audio, relayed without a full parse.
+        // The hot paths: caller audio relayed and mark echoes read, without a full parse.
         if let Some(payload) = twilio::media_payload(&text) {
             self.relay_caller_audio(payload, received, openai);
+            return Next::Continue;
+        }
+        if let Some(name) = twilio::mark_name(&text) {
+            self.playout.ack(name, received);
             return Next::Continue;
         }
         match twilio::parse(&text) {
