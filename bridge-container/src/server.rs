@@ -222,7 +222,7 @@ async fn twilio_stream(
         return StatusCode::FORBIDDEN.into_response();
     }
     // Twilio's messages are ~350 bytes (media, mark echoes) and ours a media frame and a mark:
-    // 1 KiB buffers hold them (a larger message grows its buffer) and keep each call's memory
+    // 2 KiB buffers hold several (a larger message grows its buffer) and keep each call's memory
     // small; the default is 128 KiB per socket.
     upgrade
         .read_buffer_size(2 * 1024)
