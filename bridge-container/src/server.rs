@@ -18,6 +18,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use shared::AppState;
 use shared::twilio::signature;
 use tokio::sync::watch;
@@ -160,6 +161,13 @@ impl Bridge {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let bridge = self.clone();
+        // Without TCP_NODELAY, a frame written while the previous one is unacknowledged waits
+        // for the ACK, which the receiver may delay by up to 40 ms: paced audio leaves in bursts.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
                 stop.await;
