@@ -42,7 +42,7 @@ pub struct Settings {
     /// How much agent audio goes between two marks. Between echoes the heard position is the
     /// last echo plus the time since (exact while the audio plays on, and never more than was
     /// sent), so marks only re-anchor it; each echo costs Twilio's socket a read and an ACK of
-    /// its own (at 100 ms, a tenth of the bridge's kernel time per call).
+    /// its own (with a mark every 100 ms, ~4 % of the bridge's CPU at 700 calls in `perf`).
     pub mark_every: Duration,
     /// Caller audio kept while OpenAI connects (or reconnects).
     pub max_buffered_frames: usize,
