@@ -69,8 +69,7 @@ pub fn media_payload(text: &str) -> Option<&str> {
 
 /// The name of a `mark` echo, read borrowed: Twilio echoes every mark we send (several a
 /// second per call while the agent speaks), and the full parse buffers and allocates every
-/// field.
-/// A name with escapes (never one of ours) returns `None` and takes the full parse.
+/// field. A name with escapes (never one of ours) returns `None` and takes the full parse.
 pub fn mark_name(text: &str) -> Option<&str> {
     #[derive(Deserialize)]
     struct Echo<'a> {

@@ -630,3 +630,16 @@ async fn a_stream_that_beats_the_stored_sid_is_admitted_and_links_it() {
         Some((tenant, call.call_id.clone()))
     );
 }
+
+#[tokio::test]
+async fn the_start_up_check_reaches_the_table_within_the_bridges_grant_and_fails_without_it() {
+    let stack = e2e_tests::TestStack::start().await;
+    let bridge_state = infra::permissions::guarded_as(&stack.second_instance().await, "bridge");
+    bridge_state
+        .store
+        .check_reachable()
+        .await
+        .expect("the table answers the bridge");
+    let missing = shared::store::Store::new(stack.dynamodb().await, "no-such-table");
+    assert!(missing.check_reachable().await.is_err());
+}
