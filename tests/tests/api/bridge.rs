@@ -97,7 +97,7 @@ async fn audio_flows_both_ways_and_the_call_record_is_written() {
         .bridge_url
         .replace("ws://", "http://")
         .replace("/twilio", "/metrics");
-    let metrics = reqwest::get(http).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(&http).await.unwrap().text().await.unwrap();
     let value = |name: &str| -> f64 {
         metrics
             .lines()
@@ -115,6 +115,13 @@ async fn audio_flows_both_ways_and_the_call_record_is_written() {
         !metrics.contains(&call.call_id),
         "no per-call data in metrics"
     );
+    // Health answers one request per connection: a connection kept alive by a load balancer
+    // for health checks must never carry a stream's upgrade past the stream path's routing.
+    let health = reqwest::get(http.replace("/metrics", "/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["connection"], "close");
     rig.assert_no_spec_violations();
 }
 
@@ -384,9 +391,11 @@ async fn sigterm_drains_then_ends_live_calls() {
 
 #[tokio::test]
 async fn a_new_session_takes_over_between_turns() {
-    // Due after the first exchange (greeting, caller turn, answer), before the second.
+    // Due after the first exchange (greeting, caller turn, answer), before the second. The
+    // caller first lets the whole greeting (1 s) play even when the session is slow to open
+    // on a loaded machine: speaking over it would be a barge-in, and cut it short.
     let settings = Settings {
-        rotate_after: Duration::from_millis(3000),
+        rotate_after: Duration::from_millis(4000),
         ..Settings::default()
     };
     let rig = rig(SimConfig::default(), settings).await;
@@ -395,7 +404,7 @@ async fn a_new_session_takes_over_between_turns() {
         .stream(
             &call,
             script(vec![
-                Segment::Silence { ms: 1500 },
+                Segment::Silence { ms: 2500 },
                 Segment::Speech { ms: 500 },
                 Segment::Silence { ms: 3000 },
                 Segment::Speech { ms: 500 },
