@@ -1,8 +1,10 @@
 //! The media bridge: a long-running server that carries every live call between Twilio Media
 //! Streams and the OpenAI Realtime API (GA protocol only).
 //!
-//! - [`server`]: the axum app: health, readiness, metrics and the Twilio WebSocket endpoint,
-//!   with admission (signature on the upgrade, stream token in `start`) and draining.
+//! - [`server`]: settings, the shared state of all calls, the health routes, the signature
+//!   check on each Media Stream upgrade, and draining.
+//! - [`listener`]: the accept loop: Media Streams upgraded straight on the TCP socket, every
+//!   other request to the health routes.
 //! - [`call`]: one call, from admission to the call record: `admission` (stream token, claim,
 //!   scenario and the call's tools), `session` (OpenAI Realtime set-up and its writer),
 //!   `relay` (the loop: audio both ways, barge-in, session rotation and reconnects) and
@@ -18,6 +20,7 @@
 
 pub mod call;
 pub mod emf;
+pub mod listener;
 pub mod metrics;
 pub mod playout;
 pub mod realtime;

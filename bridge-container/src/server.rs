@@ -14,11 +14,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use shared::AppState;
 use shared::twilio::signature;
 use tokio::sync::watch;
@@ -145,12 +142,13 @@ impl Bridge {
         self.ending.subscribe()
     }
 
+    /// Health, readiness and metrics. The Media Stream path is not routed here: its
+    /// connections are upgraded without hyper (see [`crate::listener`]).
     pub fn router(&self) -> Router {
         Router::new()
             .route("/health", get(|| async { "ok" }))
             .route("/ready", get(ready))
             .route("/metrics", get(|| async { METRICS.render() }))
-            .route(STREAM_PATH, get(twilio_stream))
             .with_state(self.clone())
     }
 
@@ -161,19 +159,39 @@ impl Bridge {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let bridge = self.clone();
-        // Without TCP_NODELAY, a frame written while the previous one is unacknowledged waits
-        // for the ACK, which the receiver may delay by up to 40 ms: paced audio leaves in bursts.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(async move {
-                stop.await;
-                bridge.drain().await;
-            })
-            .await
+        // Connections are still accepted while draining: new streams get 503, `/ready` too.
+        crate::listener::accept(self, listener, async move {
+            stop.await;
+            bridge.drain().await;
+        })
+        .await
+    }
+
+    /// Whether a Media Stream upgrade with these headers may go on: refused (403) unless
+    /// Twilio signed it, (503) while draining or without Twilio configured.
+    pub(crate) fn stream_allowed(&self, headers: &HeaderMap) -> Result<(), StatusCode> {
+        if self.draining.load(Relaxed) {
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let telephony = &self.app.config.telephony;
+        let Some(twilio) = &telephony.twilio else {
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
+        };
+        let signed = headers
+            .get(signature::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|sig| {
+                // Twilio signs the wss:// URL; proxies terminating TLS may present it as https://.
+                let https = telephony.bridge_url.replacen("wss://", "https://", 1);
+                signature::verify(&twilio.auth_token, &telephony.bridge_url, &[], sig)
+                    || signature::verify(&twilio.auth_token, &https, &[], sig)
+            });
+        if !signed {
+            METRICS.calls_refused.fetch_add(1, Relaxed);
+            tracing::warn!("refused a media stream upgrade without a valid signature");
+            return Err(StatusCode::FORBIDDEN);
+        }
+        Ok(())
     }
 
     async fn drain(&self) {
@@ -200,41 +218,4 @@ async fn ready(State(bridge): State<Bridge>) -> StatusCode {
     } else {
         StatusCode::OK
     }
-}
-
-/// The Media Stream upgrade: refused (403) unless Twilio signed it; refused (503) while draining.
-async fn twilio_stream(
-    State(bridge): State<Bridge>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    if bridge.draining.load(Relaxed) {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let telephony = &bridge.app.config.telephony;
-    let Some(twilio) = &telephony.twilio else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let signed = headers
-        .get(signature::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|sig| {
-            // Twilio signs the wss:// URL; proxies terminating TLS may present it as https://.
-            let https = telephony.bridge_url.replacen("wss://", "https://", 1);
-            signature::verify(&twilio.auth_token, &telephony.bridge_url, &[], sig)
-                || signature::verify(&twilio.auth_token, &https, &[], sig)
-        });
-    if !signed {
-        METRICS.calls_refused.fetch_add(1, Relaxed);
-        tracing::warn!("refused a media stream upgrade without a valid signature");
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    // Twilio's messages are ~350 bytes (media, mark echoes) and ours a media frame and a mark:
-    // 2 KiB buffers hold several (a larger message grows its buffer) and keep each call's memory
-    // small; the default is 128 KiB per socket.
-    upgrade
-        .read_buffer_size(2 * 1024)
-        .write_buffer_size(2 * 1024)
-        .max_message_size(256 * 1024)
-        .on_upgrade(move |socket| crate::call::run(bridge, Box::new(socket)))
 }

@@ -7,10 +7,11 @@
 //! What the call is made of is decided here too: the scenario's instructions and voice, and
 //! the tools its model may call.
 
-use axum::extract::ws::{CloseFrame, Message as TwilioMessage};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
 use shared::domain::scenarios;
+use tokio_tungstenite::tungstenite::Message as TwilioMessage;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::TwilioSocket;
 use crate::server::Bridge;
@@ -151,7 +152,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
 pub(super) async fn close_twilio(tx: &mut TwilioSocket, code: u16, reason: &'static str) {
     let _ = tx
         .send(TwilioMessage::Close(Some(CloseFrame {
-            code,
+            code: code.into(),
             reason: reason.into(),
         })))
         .await;

@@ -25,7 +25,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
-use axum::extract::ws::WebSocket;
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 
 use crate::metrics::METRICS;
 use crate::server::Bridge;
@@ -35,14 +36,15 @@ use relay::Call;
 pub use admission::Refusal;
 pub use relay::EndReason;
 
-type TwilioSocket = WebSocket;
+/// Twilio's side of the call, upgraded straight on the TCP socket (see [`crate::listener`]).
+type TwilioSocket = WebSocketStream<TcpStream>;
 
 /// Runs a call from the upgraded socket to the call record.
 ///
 /// This future is the call's task, allocated for the whole call, so it holds little besides
 /// the relay loop: what is large and short-lived (admission's store calls and the call
 /// record's write) runs boxed, made by [`boxed`] so its size is not reserved in this future.
-pub async fn run(bridge: Bridge, mut twilio: Box<WebSocket>) {
+pub async fn run(bridge: Bridge, mut twilio: Box<TwilioSocket>) {
     let admitted = match boxed(admit(&bridge, &mut twilio)).await {
         Ok(admitted) => admitted,
         Err(refusal) => {

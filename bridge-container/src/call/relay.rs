@@ -7,14 +7,13 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Message as TwilioMessage;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
 use shared::store::calls::BridgeSummary;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
+use tokio_tungstenite::tungstenite::{self, Message as OpenAiMessage, Message as TwilioMessage};
 
 use super::TwilioSocket;
 use super::admission::{Admitted, close_twilio};
@@ -197,8 +196,7 @@ impl Call {
                 result = connected => {
                     connecting = None;
                     match result {
-                        Ok(mut session) => {
-                            // Every session after the first replaced one (rotation or reconnect).
+                        Ok(mut session) => {                           // Every session after the first replaced one (rotation or reconnect).
                             if greeted {
                                 self.summary.session_rotations += 1;
                             }
@@ -289,7 +287,7 @@ impl Call {
 
     fn on_twilio(
         &mut self,
-        message: Option<Result<TwilioMessage, axum::Error>>,
+        message: Option<Result<TwilioMessage, tungstenite::Error>>,
         openai: Option<&mut OpenAi>,
     ) -> Next {
         let text = match message {
