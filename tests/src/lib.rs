@@ -17,6 +17,7 @@ pub mod mulaw;
 pub mod openai_http_sim;
 pub mod realtime_schema;
 pub mod realtime_sim;
+pub mod sdp;
 pub mod stamp;
 pub mod twilio_sim;
 pub mod twiml;

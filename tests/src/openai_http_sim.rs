@@ -1,5 +1,7 @@
-//! An OpenAI HTTP API simulator: `POST /v1/responses` (summaries) and `POST
-//! /v1/audio/transcriptions` (Whisper uploads).
+//! An OpenAI HTTP API simulator: `POST /v1/responses` (summaries), `POST
+//! /v1/audio/transcriptions` (Whisper uploads), and the WebRTC side of Realtime: `POST
+//! /v1/realtime/calls` (the server-side SDP exchange, answered by [`crate::sdp`]) and
+//! `POST /v1/realtime/calls/{call_id}/hangup`.
 //!
 //! Every request is checked against the published spec (`openai_openapi.yaml`, with the same
 //! closed-object rule as the Realtime checks: the live API refuses unknown parameters), and
@@ -9,6 +11,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +28,15 @@ pub struct Received {
     pub body: Value,
     /// Bytes of the uploaded file, for transcriptions.
     pub file_bytes: usize,
+}
+
+/// A WebRTC call the simulator answered: its id (`rtc_…`, as in the `Location` header), the
+/// session it was created with, and whether it was hung up.
+#[derive(Clone, Debug)]
+pub struct RtcCall {
+    pub call_id: String,
+    pub session: Value,
+    pub hung_up: bool,
 }
 
 pub struct OpenAiHttpSim {
@@ -46,6 +58,7 @@ struct SimState {
     summary: String,
     transcription: String,
     fail_next: Option<u16>,
+    calls: Vec<RtcCall>,
 }
 
 impl OpenAiHttpSim {
@@ -63,11 +76,14 @@ impl OpenAiHttpSim {
                 summary: "The clinic confirmed the appointment for Tuesday at ten.".into(),
                 transcription: "Hello, I would like to book an appointment.".into(),
                 fail_next: None,
+                calls: Vec::new(),
             }),
         });
         let app = axum::Router::new()
             .route("/v1/responses", post(responses))
             .route("/v1/audio/transcriptions", post(transcriptions))
+            .route("/v1/realtime/calls", post(create_call))
+            .route("/v1/realtime/calls/{call_id}/hangup", post(hang_up))
             .with_state(Arc::clone(&inner));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -92,6 +108,11 @@ impl OpenAiHttpSim {
     /// The next request is answered with this HTTP status and an error body.
     pub fn fail_next(&self, status: u16) {
         self.inner.state().fail_next = Some(status);
+    }
+
+    /// The WebRTC calls answered so far, oldest first.
+    pub fn rtc_calls(&self) -> Vec<RtcCall> {
+        self.inner.state().calls.clone()
     }
 
     pub fn set_transcription(&self, text: &str) {
@@ -246,6 +267,104 @@ async fn transcriptions(State(inner): State<Arc<Inner>>, request: Request) -> Re
     Json(json!({"text": text})).into_response()
 }
 
+/// The server-side SDP exchange: a multipart `sdp` (the browser's offer) and `session` (the
+/// GA session configuration), with the API key. Answered 201 with the SDP answer and the
+/// call's id in `Location`, as the spec's example shows.
+async fn create_call(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    let authorized = inner.authorized(&request);
+    let mut fields = serde_json::Map::new();
+    match Multipart::from_request(request, &()).await {
+        Ok(mut form) => {
+            while let Ok(Some(field)) = form.next_field().await {
+                let name = field.name().unwrap_or_default().to_string();
+                let declared = field.content_type().map(str::to_string);
+                let text = field.text().await.unwrap_or_default();
+                let expected = match name.as_str() {
+                    "sdp" => Some("application/sdp"),
+                    "session" => Some("application/json"),
+                    _ => None,
+                };
+                if expected.is_some() && declared.as_deref() != expected {
+                    inner.state().violations.push(format!(
+                        "/v1/realtime/calls: part {name} sent as {declared:?}, not {expected:?}"
+                    ));
+                }
+                let value = match name.as_str() {
+                    "session" => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    _ => Value::String(text),
+                };
+                fields.insert(name, value);
+            }
+        }
+        Err(_) => inner
+            .state()
+            .violations
+            .push("/v1/realtime/calls: not a multipart body".into()),
+    }
+    let body = Value::Object(fields);
+    inner.record(
+        "/v1/realtime/calls",
+        body.clone(),
+        0,
+        "RealtimeCallCreateRequest",
+    );
+    if let Some(refusal) = inner.refusal(authorized) {
+        return refusal;
+    }
+    let token = shared::auth::random_token(16);
+    let sdp = match crate::sdp::answer(body["sdp"].as_str().unwrap_or_default(), &token) {
+        Ok(sdp) => sdp,
+        Err(problem) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid SDP offer: {problem:?}"),
+            );
+        }
+    };
+    let call_id = format!("rtc_{}", shared::auth::random_token(12));
+    inner.state().calls.push(RtcCall {
+        call_id: call_id.clone(),
+        session: body["session"].clone(),
+        hung_up: false,
+    });
+    (
+        StatusCode::CREATED,
+        [
+            (header::CONTENT_TYPE, "application/sdp".to_string()),
+            (header::LOCATION, format!("/v1/realtime/calls/{call_id}")),
+        ],
+        sdp,
+    )
+        .into_response()
+}
+
+async fn hang_up(
+    State(inner): State<Arc<Inner>>,
+    Path(call_id): Path<String>,
+    request: Request,
+) -> Response {
+    let authorized = inner.authorized(&request);
+    inner.state().received.push(Received {
+        path: format!("/v1/realtime/calls/{call_id}/hangup"),
+        body: Value::Null,
+        file_bytes: 0,
+    });
+    if let Some(refusal) = inner.refusal(authorized) {
+        return refusal;
+    }
+    let mut state = inner.state();
+    match state.calls.iter_mut().find(|c| c.call_id == call_id) {
+        Some(call) => {
+            call.hung_up = true;
+            StatusCode::OK.into_response()
+        }
+        None => {
+            drop(state);
+            error(StatusCode::NOT_FOUND, "Call not found")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +395,65 @@ mod tests {
             shared::openai::response_text(&answer).as_deref(),
             Some("A summary.")
         );
+    }
+
+    #[tokio::test]
+    async fn a_webrtc_offer_gets_an_sdp_answer_and_a_call_that_can_be_hung_up() {
+        let sim = OpenAiHttpSim::start().await;
+        let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n";
+        let session = json!({"type": "realtime", "model": "gpt-realtime"});
+        let form = || {
+            reqwest::multipart::Form::new()
+                .part(
+                    "sdp",
+                    reqwest::multipart::Part::text(offer)
+                        .mime_str("application/sdp")
+                        .unwrap(),
+                )
+                .part(
+                    "session",
+                    reqwest::multipart::Part::text(session.to_string())
+                        .mime_str("application/json")
+                        .unwrap(),
+                )
+        };
+        let http = reqwest::Client::new();
+        let url = format!("{}/realtime/calls", sim.base_url);
+        let unauthorised = http.post(&url).multipart(form()).send().await.unwrap();
+        assert_eq!(unauthorised.status(), 401);
+        let created = http
+            .post(&url)
+            .bearer_auth(&sim.api_key)
+            .multipart(form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let location = created.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let answer = created.text().await.unwrap();
+        assert!(
+            answer.contains("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"),
+            "{answer}"
+        );
+        let calls = sim.rtc_calls();
+        assert_eq!(location, format!("/v1/realtime/calls/{}", calls[0].call_id));
+        assert_eq!(calls[0].session, session);
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+
+        let hang_up = |id: String| {
+            http.post(format!("{}/realtime/calls/{id}/hangup", sim.base_url))
+                .bearer_auth(&sim.api_key)
+                .send()
+        };
+        assert_eq!(
+            hang_up(calls[0].call_id.clone()).await.unwrap().status(),
+            200
+        );
+        assert!(sim.rtc_calls()[0].hung_up);
+        assert_eq!(hang_up("rtc_unknown".into()).await.unwrap().status(), 404);
     }
 }
