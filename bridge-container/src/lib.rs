@@ -15,11 +15,13 @@
 //! - [`twilio`] and [`realtime`]: the two wire protocols.
 //! - [`tools`]: function tools the model can call (`end_call`; later issues add more), and the
 //!   per-call registry.
+//! - [`intern`]: one copy of the instructions and tool definitions that calls share.
 //! - [`metrics`]: process-wide counters and latency histograms; [`emf`] publishes them to
 //!   CloudWatch as embedded-metric-format log lines.
 
 pub mod call;
 pub mod emf;
+pub mod intern;
 pub mod listener;
 pub mod metrics;
 pub mod playout;

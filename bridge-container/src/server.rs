@@ -20,6 +20,7 @@ use shared::AppState;
 use shared::twilio::signature;
 use tokio::sync::watch;
 
+use crate::intern::Interner;
 use crate::metrics::METRICS;
 use crate::tools::Registry;
 
@@ -104,6 +105,8 @@ pub struct Shared {
     pub settings: Settings,
     /// The standard tools; admission gives each call its own set (see [`crate::call`]).
     pub tools: Registry,
+    /// The session texts (instructions, tool definitions) calls share.
+    pub session_texts: Interner,
     draining: AtomicBool,
     /// Flips to `true` when live calls must end now (drain timeout reached).
     ending: watch::Sender<bool>,
@@ -126,6 +129,7 @@ impl Bridge {
             app,
             settings,
             tools: Registry::standard(),
+            session_texts: Interner::default(),
             draining: AtomicBool::new(false),
             ending: watch::channel(false).0,
             openai_tls: Arc::new(

@@ -98,9 +98,11 @@ impl Call {
             claims: admitted.claims,
             stream_sid: admitted.stream_sid,
             session: SessionConfig {
-                instructions: admitted.instructions,
+                instructions: bridge.session_texts.intern(admitted.instructions),
                 voice: admitted.voice,
-                tools: admitted.tools.definitions().to_string(),
+                tools: bridge
+                    .session_texts
+                    .intern(admitted.tools.definitions().to_string()),
             },
             twilio,
             started: now,

@@ -8,6 +8,7 @@
 //! per call does all of it, so a caller frame costs no hand-over to another task.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::{SinkExt, StreamExt};
@@ -138,12 +139,13 @@ impl Drop for OpenAi {
 }
 
 /// What every session of one call is configured with, fixed at admission.
+/// The texts are shared with the other calls configured alike ([`crate::intern`]).
 pub(super) struct SessionConfig {
-    pub(super) instructions: String,
+    pub(super) instructions: Arc<str>,
     pub(super) voice: String,
     /// The `tools` of `session.update` (the call's own registry's definitions) as JSON text:
     /// a few hundred bytes kept for the call, where the parsed tree would take kilobytes.
-    pub(super) tools: String,
+    pub(super) tools: Arc<str>,
 }
 
 /// Opens a session in a task; the loop picks the result up as one of its events.
@@ -170,9 +172,9 @@ pub(super) fn spawn(
 /// seeds it with the conversation so far (rotation and reconnects).
 async fn open_session(
     bridge: Bridge,
-    instructions: String,
+    instructions: Arc<str>,
     voice: String,
-    tools: String,
+    tools: Arc<str>,
     history: Vec<(Role, String)>,
 ) -> Result<OpenAi, String> {
     let tools: Value = serde_json::from_str(&tools).map_err(|e| e.to_string())?;
