@@ -1,6 +1,7 @@
 //! SDP answers for the simulated `POST /v1/realtime/calls`: what OpenAI's WebRTC endpoint
 //! answers a browser's offer with, close enough that `RTCPeerConnection.setRemoteDescription`
-//! accepts it (the browser tests check that in Chromium).
+//! accepts it (Chromium 148 accepted the answer to `tests/fixtures/chromium-offer.sdp`, the
+//! offer its tests make: signalling state `stable`).
 //!
 //! The answer keeps the offer's media sections in order (RFC 3264 requires one answer section
 //! per offer section, with the same `mid`): audio answered with Opus, the data channel
@@ -187,5 +188,17 @@ mod tests {
         assert_eq!(answer(&no_audio, TOKEN), Err(OfferError::NoAudio));
         let no_opus = OFFER.replace("opus/48000/2", "G722/8000");
         assert_eq!(answer(&no_opus, TOKEN), Err(OfferError::NoOpus));
+    }
+
+    /// Chromium 148's offer for a fake microphone's track and the `oai-events` data channel,
+    /// as the browser tests make it.
+    const CHROMIUM_OFFER: &str = include_str!("../fixtures/chromium-offer.sdp");
+
+    #[test]
+    fn chromiums_offer_is_answered_with_its_opus_payload_type_and_both_mids() {
+        let sdp = answer(CHROMIUM_OFFER, TOKEN).unwrap();
+        assert!(sdp.contains("a=group:BUNDLE 0 1\r\n"));
+        assert!(sdp.contains("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
+        assert!(sdp.contains("a=mid:1\r\na=sctp-port:5000\r\n"));
     }
 }
