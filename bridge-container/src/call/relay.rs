@@ -198,7 +198,8 @@ impl Call {
                 result = connected => {
                     connecting = None;
                     match result {
-                        Ok(mut session) => {                           // Every session after the first replaced one (rotation or reconnect).
+                        Ok(mut session) => {
+                            // Every session after the first replaced one (rotation or reconnect).
                             if greeted {
                                 self.summary.session_rotations += 1;
                             }
