@@ -228,34 +228,54 @@ async fn responses(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     Json(response_object(&body, &text)).into_response()
 }
 
-async fn transcriptions(State(inner): State<Arc<Inner>>, request: Request) -> Response {
-    let authorized = inner.authorized(&request);
-    let mut fields = serde_json::Map::new();
-    let mut file_bytes = 0;
+/// One part of a multipart body.
+struct Part {
+    name: String,
+    content_type: Option<String>,
+    bytes: axum::body::Bytes,
+}
+
+/// The parts of a multipart body. A body that is not multipart is a violation of `path`.
+async fn form_parts(inner: &Inner, path: &str, request: Request) -> Vec<Part> {
+    let mut parts = Vec::new();
     match Multipart::from_request(request, &()).await {
         Ok(mut form) => {
             while let Ok(Some(field)) = form.next_field().await {
                 let name = field.name().unwrap_or_default().to_string();
-                if name == "file" {
-                    let bytes = field.bytes().await.unwrap_or_default();
-                    file_bytes = bytes.len();
-                    // The spec types the file as a (binary) string.
-                    fields.insert(name, Value::String(format!("<{} bytes>", bytes.len())));
-                } else {
-                    let text = field.text().await.unwrap_or_default();
-                    fields.insert(name, Value::String(text));
-                }
+                let content_type = field.content_type().map(str::to_string);
+                let bytes = field.bytes().await.unwrap_or_default();
+                parts.push(Part {
+                    name,
+                    content_type,
+                    bytes,
+                });
             }
         }
-        Err(_) => {
-            inner
-                .state()
-                .violations
-                .push("/v1/audio/transcriptions: not a multipart body".into());
-        }
+        Err(_) => inner
+            .state()
+            .violations
+            .push(format!("{path}: not a multipart body")),
+    }
+    parts
+}
+
+async fn transcriptions(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    const PATH: &str = "/v1/audio/transcriptions";
+    let authorized = inner.authorized(&request);
+    let mut fields = serde_json::Map::new();
+    let mut file_bytes = 0;
+    for part in form_parts(&inner, PATH, request).await {
+        let value = if part.name == "file" {
+            file_bytes = part.bytes.len();
+            // The spec types the file as a (binary) string.
+            format!("<{} bytes>", part.bytes.len())
+        } else {
+            String::from_utf8_lossy(&part.bytes).into_owned()
+        };
+        fields.insert(part.name, Value::String(value));
     }
     inner.record(
-        "/v1/audio/transcriptions",
+        PATH,
         Value::Object(fields),
         file_bytes,
         "CreateTranscriptionRequest",
@@ -271,43 +291,32 @@ async fn transcriptions(State(inner): State<Arc<Inner>>, request: Request) -> Re
 /// GA session configuration), with the API key. Answered 201 with the SDP answer and the
 /// call's id in `Location`, as the spec's example shows.
 async fn create_call(State(inner): State<Arc<Inner>>, request: Request) -> Response {
+    const PATH: &str = "/v1/realtime/calls";
     let authorized = inner.authorized(&request);
     let mut fields = serde_json::Map::new();
-    match Multipart::from_request(request, &()).await {
-        Ok(mut form) => {
-            while let Ok(Some(field)) = form.next_field().await {
-                let name = field.name().unwrap_or_default().to_string();
-                let declared = field.content_type().map(str::to_string);
-                let text = field.text().await.unwrap_or_default();
-                let expected = match name.as_str() {
-                    "sdp" => Some("application/sdp"),
-                    "session" => Some("application/json"),
-                    _ => None,
-                };
-                if expected.is_some() && declared.as_deref() != expected {
-                    inner.state().violations.push(format!(
-                        "/v1/realtime/calls: part {name} sent as {declared:?}, not {expected:?}"
-                    ));
-                }
-                let value = match name.as_str() {
-                    "session" => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                    _ => Value::String(text),
-                };
-                fields.insert(name, value);
+    for part in form_parts(&inner, PATH, request).await {
+        let text = String::from_utf8_lossy(&part.bytes).into_owned();
+        let (expected, value) = match part.name.as_str() {
+            "sdp" => ("application/sdp", Value::String(text)),
+            "session" => (
+                "application/json",
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            ),
+            _ => {
+                fields.insert(part.name, Value::String(text));
+                continue;
             }
+        };
+        if part.content_type.as_deref() != Some(expected) {
+            inner.state().violations.push(format!(
+                "{PATH}: part {} sent as {:?}, not {expected}",
+                part.name, part.content_type
+            ));
         }
-        Err(_) => inner
-            .state()
-            .violations
-            .push("/v1/realtime/calls: not a multipart body".into()),
+        fields.insert(part.name, value);
     }
     let body = Value::Object(fields);
-    inner.record(
-        "/v1/realtime/calls",
-        body.clone(),
-        0,
-        "RealtimeCallCreateRequest",
-    );
+    inner.record(PATH, body.clone(), 0, "RealtimeCallCreateRequest");
     if let Some(refusal) = inner.refusal(authorized) {
         return refusal;
     }
