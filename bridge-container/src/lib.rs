@@ -3,6 +3,8 @@
 //!
 //! - [`server`]: settings, the shared state of all calls, the health routes, the signature
 //!   check on each Media Stream upgrade, and draining.
+//! - [`attach`]: browser calls taken over from the attach queue (watched through their
+//!   sideband by [`call::run_browser`]).
 //! - [`listener`]: the accept loop: Media Streams upgraded straight on the TCP socket, every
 //!   other request to the health routes.
 //! - [`call`]: one call, from admission to the call record: `admission` (stream token, claim,
@@ -19,6 +21,7 @@
 //! - [`metrics`]: process-wide counters and latency histograms; [`emf`] publishes them to
 //!   CloudWatch as embedded-metric-format log lines.
 
+pub mod attach;
 pub mod call;
 pub mod emf;
 pub mod intern;

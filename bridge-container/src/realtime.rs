@@ -41,6 +41,22 @@ pub fn session_update(
     .to_string()
 }
 
+/// The `session.update` of a browser call's sideband: the call's instructions (its calendar
+/// block included) and tools. Audio is WebRTC's business, so no formats; the voice was set
+/// when the call was created and cannot change once the model has spoken.
+pub fn sideband_session_update(instructions: &str, tools: Value) -> String {
+    json!({
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "instructions": instructions,
+            "tools": tools,
+            "tool_choice": "auto"
+        }
+    })
+    .to_string()
+}
+
 /// Caller audio, forwarded as Twilio sent it (base64 μ-law).
 pub fn append(payload_b64: &str) -> String {
     const HEAD: &str = r#"{"type":"input_audio_buffer.append","audio":""#;
@@ -129,6 +145,9 @@ pub enum ServerEvent {
     InputTranscript { transcript: String },
     #[serde(rename = "response.output_audio_transcript.done")]
     OutputTranscript { transcript: String },
+    /// WebRTC and SIP only: the person's device played everything the model said.
+    #[serde(rename = "output_audio_buffer.stopped")]
+    OutputAudioBufferStopped,
     #[serde(rename = "error")]
     Error { error: ErrorBody },
     #[serde(other)]

@@ -52,6 +52,9 @@ pub struct Settings {
     /// How long a calendar call may spend reading the calendar for its instructions before
     /// it starts without them (the caller is waiting for the greeting).
     pub calendar_read_budget: Duration,
+    /// A browser call ends this long after `end_call` at the latest, if the person's device
+    /// has not said it finished playing the goodbye by then.
+    pub goodbye_grace: Duration,
 }
 
 impl Default for Settings {
@@ -66,13 +69,14 @@ impl Default for Settings {
             start_timeout: Duration::from_secs(10),
             tool_timeout: Duration::from_secs(8),
             calendar_read_budget: Duration::from_secs(3),
+            goodbye_grace: Duration::from_secs(5),
         }
     }
 }
 
 impl Settings {
     /// `BRIDGE_DRAIN_TIMEOUT_SECONDS`, `BRIDGE_ROTATE_AFTER_SECONDS`, `BRIDGE_PLAYOUT_LEAD_MS`,
-    /// `BRIDGE_TOOL_TIMEOUT_MS`, `BRIDGE_CALENDAR_READ_MS`.
+    /// `BRIDGE_TOOL_TIMEOUT_MS`, `BRIDGE_CALENDAR_READ_MS`, `BRIDGE_GOODBYE_GRACE_MS`.
     pub fn from_env() -> Self {
         let num = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
         let mut s = Settings::default();
@@ -90,6 +94,9 @@ impl Settings {
         }
         if let Some(v) = num("BRIDGE_CALENDAR_READ_MS") {
             s.calendar_read_budget = Duration::from_millis(v);
+        }
+        if let Some(v) = num("BRIDGE_GOODBYE_GRACE_MS") {
+            s.goodbye_grace = Duration::from_millis(v);
         }
         s
     }
@@ -146,6 +153,11 @@ impl Bridge {
         self.ending.subscribe()
     }
 
+    /// SIGTERM came: no new calls (phone or browser) are taken.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Relaxed)
+    }
+
     /// Health, readiness and metrics. The Media Stream path is not routed here: its
     /// connections are upgraded without hyper (see [`crate::listener`]).
     pub fn router(&self) -> Router {
@@ -163,6 +175,7 @@ impl Bridge {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let bridge = self.clone();
+        tokio::spawn(crate::attach::run(self.clone()));
         // Connections are still accepted while draining: new streams get 503, `/ready` too.
         crate::listener::accept(self, listener, async move {
             stop.await;

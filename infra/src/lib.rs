@@ -4,6 +4,7 @@
 //! The local runner binary (`local-stack`) and the end-to-end tests both build on this, so
 //! what the tests exercise is exactly what a developer runs.
 
+pub mod console;
 pub mod jobs;
 pub mod moto;
 pub mod permissions;
@@ -16,12 +17,19 @@ use shared::{AppState, Result};
 use tokio::net::TcpListener;
 
 /// Every route of every context, with the same layers the Lambda functions apply, each
-/// route held to its function's IAM grant (see [`permissions`]).
+/// route held to its function's IAM grant (see [`permissions`]), and the web console.
+/// The web console is served from `CONSOLE_DIR` (default: this checkout's `console/dist`).
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let (router, _) = platform::all_routes().split_for_parts();
     let router = router.route_layer(axum::middleware::from_fn(permissions::scope_route));
-    shared::http::finish(router.with_state(permissions::guarded(&state)), &config)
+    let console_dir = std::env::var_os("CONSOLE_DIR")
+        .map(Into::into)
+        .unwrap_or_else(console::default_dir);
+    let router = router
+        .with_state(permissions::guarded(&state))
+        .merge(console::routes(console_dir));
+    shared::http::finish(router, &config)
 }
 
 /// Creates the table and the schedule group if needed (moto starts empty).

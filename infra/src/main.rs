@@ -1,11 +1,11 @@
 //! `local-stack`: the whole platform on one machine with nothing configured.
 //!
 //! Starts moto (unless `AWS_ENDPOINT_URL` points at a running local AWS), creates the table,
-//! the schedule group and the transcript job queues, fires due scheduled calls every second
-//! (moto never fires them), runs queued jobs as the SQS event source would, serves
-//! every route on `localhost:5050` (`PORT` to change) and the media bridge on
-//! `localhost:8080` (`BRIDGE_PORT`). Any variable of the configuration table in README.md may
-//! be set; unset ones get development defaults.
+//! the schedule group, the transcript job queues and the browser-call attach queue, fires due
+//! scheduled calls every second (moto never fires them), runs queued jobs as the SQS event
+//! source would, serves every route and the web console (`/console/`) on `localhost:5050`
+//! (`PORT` to change) and the media bridge on `localhost:8080` (`BRIDGE_PORT`). Any variable
+//! of the configuration table in README.md may be set; unset ones get development defaults.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -56,15 +56,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     source
         .entry("BRIDGE_WS_URL".into())
         .or_insert_with(|| format!("ws://localhost:{bridge_port}/twilio"));
-    if !source.contains_key("JOB_QUEUE_URL") {
-        let sdk = shared::config::sdk_config(&Config::aws_settings(&source)).await;
-        let queues = infra::jobs::ensure_queues(
-            &aws_sdk_sqs::Client::new(&sdk),
-            "ai-phone-agents-local-transcript-jobs",
-            infra::jobs::QueueSettings::default(),
-        )
-        .await?;
-        source.insert("JOB_QUEUE_URL".into(), queues.jobs);
+    let sqs =
+        aws_sdk_sqs::Client::new(&shared::config::sdk_config(&Config::aws_settings(&source)).await);
+    for (key, name) in [
+        ("JOB_QUEUE_URL", "ai-phone-agents-local-transcript-jobs"),
+        (
+            "REALTIME_ATTACH_QUEUE_URL",
+            "ai-phone-agents-local-browser-attach",
+        ),
+    ] {
+        if !source.contains_key(key) {
+            let queues =
+                infra::jobs::ensure_queues(&sqs, name, infra::jobs::QueueSettings::default())
+                    .await?;
+            source.insert(key.into(), queues.jobs);
+        }
     }
     let config = Config::load(&source).await?;
     let state = AppState::new(config).await;
@@ -81,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Media bridge: ws://localhost:{bridge_port}/twilio");
     println!("API docs:     {base}/docs");
     println!("OpenAPI 3.1:  {base}/openapi.json");
+    println!("Web console:  {base}/console/");
     infra::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

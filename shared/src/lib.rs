@@ -3,6 +3,7 @@
 //!
 //! Handlers in `functions/*` stay thin: they extract, call into this crate, and answer.
 
+pub mod agent;
 pub mod auth;
 pub mod calendar;
 pub mod calling;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod lambda;
 pub mod openai;
 pub mod openapi;
+pub mod sideband;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! OpenAI's HTTP API: short summaries of transcripts with the Responses API (`POST
-//! /responses`) and transcription of uploaded audio (`POST /audio/transcriptions`). Base URL
-//! and models from configuration (the simulator in tests).
+//! /responses`), transcription of uploaded audio (`POST /audio/transcriptions`), and browser
+//! calls ([`realtime_calls`]). Base URL and models from configuration (the simulator in tests).
 //!
 //! Like the Twilio clients, each request is built by a pure function the contract tests
 //! check against the published spec, then sent. Neither request is retried: both cost money
@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::OpenAi;
+
+pub mod realtime_calls;
 
 /// Longest transcript text sent for a summary (characters): a long call's beginning and end
 /// carry what a short summary needs, and the request stays small.
@@ -184,21 +186,26 @@ impl Client {
 /// The JSON of a successful answer, or OpenAI's error.
 async fn read(answer: reqwest::Result<reqwest::Response>) -> Result<Value, OpenAiError> {
     let response = answer.map_err(|e| OpenAiError::transport(e.without_url().to_string()))?;
-    let status = response.status().as_u16();
-    let body: Value = response
+    if !response.status().is_success() {
+        return Err(read_error(response).await);
+    }
+    response
         .json()
         .await
-        .map_err(|e| OpenAiError::transport(e.without_url().to_string()))?;
-    if (200..300).contains(&status) {
-        return Ok(body);
-    }
-    Err(OpenAiError {
+        .map_err(|e| OpenAiError::transport(e.without_url().to_string()))
+}
+
+/// OpenAI's error from an unsuccessful answer: its status and the message of its body.
+async fn read_error(response: reqwest::Response) -> OpenAiError {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_default();
+    OpenAiError {
         status,
         message: body["error"]["message"]
             .as_str()
             .unwrap_or("no message")
             .to_string(),
-    })
+    }
 }
 
 #[cfg(test)]

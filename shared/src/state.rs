@@ -24,7 +24,9 @@ pub struct AppState {
     pub intelligence: Option<Intelligence>,
     /// `None` when no job queue is configured.
     pub jobs: Option<JobQueue>,
-    /// OpenAI's HTTP API (summaries, Whisper); `None` without an API key.
+    /// Browser calls handed to the media bridge; `None` when no attach queue is configured.
+    pub attach_queue: Option<crate::sideband::AttachQueue>,
+    /// OpenAI's HTTP API (summaries, Whisper, browser calls); `None` without an API key.
     pub openai: Option<crate::openai::Client>,
     /// Seals secrets the platform keeps but never shows again (webhook signing secrets).
     pub sealer: Sealer,
@@ -68,6 +70,11 @@ impl AppState {
                 .queue_url
                 .as_deref()
                 .map(|url| JobQueue::new(aws_sdk_sqs::Client::new(&sdk), url)),
+            attach_queue: config
+                .openai
+                .attach_queue_url
+                .as_deref()
+                .map(|url| crate::sideband::AttachQueue::new(aws_sdk_sqs::Client::new(&sdk), url)),
             stream_tokens: StreamTokens::new(
                 &telephony.stream_token_secret,
                 telephony.stream_token_ttl,

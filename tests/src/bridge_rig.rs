@@ -1,5 +1,6 @@
 //! A whole call path on loopback for the bridge tests: the API stack (moto), the Twilio REST
-//! simulator, the OpenAI Realtime simulator and the media bridge, wired together as on AWS.
+//! simulator, the OpenAI simulators (Realtime, and the HTTP API for browser calls) and the
+//! media bridge, wired together as on AWS.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use serde_json::Value;
 
 use crate::client::{Session, email};
 use crate::media_sim::{CallScript, ConnectError, ConnectOptions, MediaCall};
+use crate::openai_http_sim::OpenAiHttpSim;
 use crate::realtime_sim::{RealtimeSim, SimConfig};
 use crate::twilio_sim::TwilioSim;
 use crate::{Options, TestStack, twiml};
@@ -15,6 +17,8 @@ use crate::{Options, TestStack, twiml};
 pub struct BridgeRig {
     pub twilio: TwilioSim,
     pub openai: RealtimeSim,
+    /// The same OpenAI's HTTP API (browser calls are created and hung up there).
+    pub openai_http: OpenAiHttpSim,
     pub stack: TestStack,
     pub bridge: Bridge,
     pub bridge_url: String,
@@ -34,6 +38,7 @@ impl BridgeRig {
     pub async fn start(sim: SimConfig, settings: Settings, options: Options) -> BridgeRig {
         let twilio = TwilioSim::start().await;
         let openai = RealtimeSim::start(sim).await;
+        let openai_http = OpenAiHttpSim::start_beside(&openai).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind bridge");
@@ -43,7 +48,9 @@ impl BridgeRig {
                 .development_calls(&twilio)
                 .env("BRIDGE_WS_URL", &bridge_url)
                 .env("OPENAI_REALTIME_URL", openai.url.trim_end_matches('/'))
-                .env("OPENAI_API_KEY", &openai.api_key),
+                .env("OPENAI_API_KEY", &openai.api_key)
+                .env("OPENAI_API_BASE_URL", &openai_http.base_url)
+                .browser_sessions(),
         )
         .await;
         // The bridge's own store, held to the bridge's grant as IAM would hold it.
@@ -57,6 +64,7 @@ impl BridgeRig {
         BridgeRig {
             twilio,
             openai,
+            openai_http,
             stack,
             bridge,
             bridge_url,

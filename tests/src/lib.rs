@@ -17,6 +17,7 @@ pub mod mulaw;
 pub mod openai_http_sim;
 pub mod realtime_schema;
 pub mod realtime_sim;
+pub mod rtc_calls;
 pub mod sdp;
 pub mod stamp;
 pub mod twilio_sim;
@@ -71,6 +72,8 @@ pub struct Options {
     pub scheduler_tick: Option<std::time::Duration>,
     /// Give the stack job queues of its own (these settings) and run the local job poller.
     pub jobs: Option<infra::jobs::QueueSettings>,
+    /// Give the stack a browser-call attach queue of its own (for a bridge to poll).
+    pub attach_queue: bool,
 }
 
 impl Options {
@@ -97,6 +100,12 @@ impl Options {
             visibility_timeout: std::time::Duration::from_secs(1),
             max_receives,
         });
+        self
+    }
+
+    /// Browser sessions: an attach queue of the stack's own (a redelivery after two seconds).
+    pub fn browser_sessions(mut self) -> Self {
+        self.attach_queue = true;
         self
     }
 
@@ -372,6 +381,21 @@ async fn boot(
                 .map_err(|e| e.to_string())?;
         env.insert("JOB_QUEUE_URL".into(), queues.jobs);
         dead_letter = Some(queues.dead_letter);
+    }
+    if options.attach_queue {
+        let sdk = shared::config::sdk_config(&Config::aws_settings(&env)).await;
+        let settings = infra::jobs::QueueSettings {
+            visibility_timeout: std::time::Duration::from_secs(2),
+            max_receives: 3,
+        };
+        let queues = infra::jobs::ensure_queues(
+            &aws_sdk_sqs::Client::new(&sdk),
+            &unique("attach"),
+            settings,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        env.insert("REALTIME_ATTACH_QUEUE_URL".into(), queues.jobs);
     }
     for (k, v) in &options.env {
         env.insert(k.clone(), v.clone());

@@ -19,6 +19,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::realtime_schema::validate_against;
+use crate::rtc_calls::{RtcCall, RtcCalls};
 
 /// A request the simulator received: its path and body (JSON, or the multipart fields as an
 /// object with the file's size in place of its bytes).
@@ -28,15 +29,6 @@ pub struct Received {
     pub body: Value,
     /// Bytes of the uploaded file, for transcriptions.
     pub file_bytes: usize,
-}
-
-/// A WebRTC call the simulator answered: its id (`rtc_…`, as in the `Location` header), the
-/// session it was created with, and whether it was hung up.
-#[derive(Clone, Debug)]
-pub struct RtcCall {
-    pub call_id: String,
-    pub session: Value,
-    pub hung_up: bool,
 }
 
 pub struct OpenAiHttpSim {
@@ -50,6 +42,7 @@ pub struct OpenAiHttpSim {
 struct Inner {
     api_key: String,
     state: Mutex<SimState>,
+    calls: RtcCalls,
 }
 
 struct SimState {
@@ -58,17 +51,28 @@ struct SimState {
     summary: String,
     transcription: String,
     fail_next: Option<u16>,
-    calls: Vec<RtcCall>,
 }
 
 impl OpenAiHttpSim {
+    /// A simulator of its own (its own key, WebRTC calls without sidebands).
     pub async fn start() -> OpenAiHttpSim {
+        let api_key = format!("sk-sim-{}", shared::auth::random_token(12));
+        Self::start_with(api_key, RtcCalls::default()).await
+    }
+
+    /// The HTTP half of the same OpenAI as `realtime`: one key, and the WebRTC calls it
+    /// creates get their sideband sockets there.
+    pub async fn start_beside(realtime: &crate::realtime_sim::RealtimeSim) -> OpenAiHttpSim {
+        Self::start_with(realtime.api_key.clone(), realtime.rtc_calls()).await
+    }
+
+    async fn start_with(api_key: String, calls: RtcCalls) -> OpenAiHttpSim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the OpenAI HTTP simulator");
         let base_url = format!("http://{}/v1", listener.local_addr().expect("address"));
-        let api_key = format!("sk-sim-{}", shared::auth::random_token(12));
         let inner = Arc::new(Inner {
+            calls,
             api_key: api_key.clone(),
             state: Mutex::new(SimState {
                 received: Vec::new(),
@@ -76,7 +80,6 @@ impl OpenAiHttpSim {
                 summary: "The clinic confirmed the appointment for Tuesday at ten.".into(),
                 transcription: "Hello, I would like to book an appointment.".into(),
                 fail_next: None,
-                calls: Vec::new(),
             }),
         });
         let app = axum::Router::new()
@@ -112,7 +115,7 @@ impl OpenAiHttpSim {
 
     /// The WebRTC calls answered so far, oldest first.
     pub fn rtc_calls(&self) -> Vec<RtcCall> {
-        self.inner.state().calls.clone()
+        self.inner.calls.all()
     }
 
     pub fn set_transcription(&self, text: &str) {
@@ -330,12 +333,7 @@ async fn create_call(State(inner): State<Arc<Inner>>, request: Request) -> Respo
             );
         }
     };
-    let call_id = format!("rtc_{}", shared::auth::random_token(12));
-    inner.state().calls.push(RtcCall {
-        call_id: call_id.clone(),
-        session: body["session"].clone(),
-        hung_up: false,
-    });
+    let call_id = inner.calls.create(body["session"].clone());
     (
         StatusCode::CREATED,
         [
@@ -361,16 +359,10 @@ async fn hang_up(
     if let Some(refusal) = inner.refusal(authorized) {
         return refusal;
     }
-    let mut state = inner.state();
-    match state.calls.iter_mut().find(|c| c.call_id == call_id) {
-        Some(call) => {
-            call.hung_up = true;
-            StatusCode::OK.into_response()
-        }
-        None => {
-            drop(state);
-            error(StatusCode::NOT_FOUND, "Call not found")
-        }
+    if inner.calls.hang_up(&call_id) {
+        StatusCode::OK.into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, "Call not found")
     }
 }
 

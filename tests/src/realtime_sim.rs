@@ -15,6 +15,11 @@
 //! - streams a response as bursty `response.output_audio.delta`s of random sizes, faster than real
 //!   time, and cancels it (`turn_detected`) a few deltas after the caller barges in;
 //! - plays scripted function calls ([`FunctionCallScript`]) and injected [`Fault`]s;
+//! - serves the sideband of WebRTC calls (`?call_id=rtc_…`, created by
+//!   [`crate::openai_http_sim::OpenAiHttpSim::start_beside`]): the call's session, events only
+//!   (the audio goes over WebRTC: no audio deltas, appends are a violation), a caller turn when
+//!   the test plays one ([`crate::rtc_calls::RtcCalls::caller_turn`]), closed when the call
+//!   ends;
 //! - answers `conversation.item.truncate` (error past the item's end) and the benign races
 //!   (`conversation_already_has_active_response`, `response_cancel_not_active`).
 //!
@@ -40,6 +45,7 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::rtc_calls::{RtcCalls, SidebandCommand};
 use crate::{mulaw, realtime_schema, stamp};
 
 /// The only path the simulator upgrades.
@@ -132,6 +138,8 @@ pub struct SessionLog {
     pub id: String,
     /// The `?model=` of the upgrade.
     pub model: Option<String>,
+    /// The `?call_id=` of a sideband upgrade.
+    pub rtc_call_id: Option<String>,
     pub authorized: bool,
     /// Client events received, except `input_audio_buffer.append` (at most [`MAX_LOGGED_EVENTS`]).
     pub events: Vec<Value>,
@@ -194,6 +202,7 @@ impl RealtimeSim {
             on_append: RwLock::new(None),
             on_delta: RwLock::new(None),
             stamp_first_deltas: AtomicBool::new(false),
+            rtc_calls: RtcCalls::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(listener, shared.clone(), shutdown_rx));
@@ -247,6 +256,11 @@ impl RealtimeSim {
             .unwrap_or_else(PoisonError::into_inner) = Some(f);
     }
 
+    /// The WebRTC calls whose sidebands this simulator serves.
+    pub fn rtc_calls(&self) -> RtcCalls {
+        self.shared.rtc_calls.clone()
+    }
+
     /// Writes a [`crate::stamp`] timestamp over the start of the first delta of every response,
     /// so the load benchmark can time a delta's way through the bridge.
     pub fn stamp_first_deltas(&self, on: bool) {
@@ -278,6 +292,7 @@ struct Shared {
     on_append: RwLock<Option<AppendHook>>,
     on_delta: RwLock<Option<DeltaHook>>,
     stamp_first_deltas: AtomicBool,
+    rtc_calls: RtcCalls,
 }
 
 impl Shared {
@@ -328,12 +343,15 @@ struct Upgrade {
     path_ok: bool,
     path: String,
     model: Option<String>,
+    /// `?call_id=`: a sideband, and whether the call is live.
+    rtc_call_id: Option<String>,
+    call_live: bool,
     authorized: bool,
     beta_header: Option<String>,
 }
 
 impl Upgrade {
-    fn read(request: &Request, api_key: &str) -> Upgrade {
+    fn read(request: &Request, api_key: &str, calls: &RtcCalls) -> Upgrade {
         let uri = request.uri();
         let query: Vec<(String, String)> =
             serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
@@ -345,14 +363,20 @@ impl Upgrade {
                 .map(str::to_string)
         };
         let expected = format!("Bearer {api_key}");
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let rtc_call_id = param("call_id");
         Upgrade {
+            call_live: rtc_call_id.as_deref().is_some_and(|id| calls.is_live(id)),
+            rtc_call_id,
             seen: true,
             path_ok: uri.path() == REALTIME_PATH,
             path: uri.path().to_string(),
-            model: query
-                .into_iter()
-                .find(|(k, _)| k == "model")
-                .map(|(_, v)| v),
+            model: param("model"),
             authorized: header("authorization").as_deref() == Some(expected.as_str()),
             beta_header: header("openai-beta"),
         }
@@ -367,6 +391,12 @@ impl Upgrade {
                 StatusCode::UNAUTHORIZED,
                 "invalid_api_key",
                 "Incorrect API key provided.",
+            )
+        } else if self.rtc_call_id.is_some() && !self.call_live {
+            (
+                StatusCode::NOT_FOUND,
+                "call_not_found",
+                "No active call with this call_id.",
             )
         } else {
             return None;
@@ -386,7 +416,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watc
     let mut upgrade = Upgrade::default();
     let handshake =
         tokio_tungstenite::accept_hdr_async(stream, |request: &Request, response: Response| {
-            upgrade = Upgrade::read(request, &shared.api_key);
+            upgrade = Upgrade::read(request, &shared.api_key, &shared.rtc_calls);
             match upgrade.refusal() {
                 Some(refusal) => Err(refusal),
                 None => Ok::<Response, ErrorResponse>(response),
@@ -399,6 +429,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watc
     let log = Arc::new(Mutex::new(SessionLog {
         id: random_id("sess"),
         model: upgrade.model.clone(),
+        rtc_call_id: upgrade.rtc_call_id.clone(),
         authorized: upgrade.authorized,
         ..SessionLog::default()
     }));
@@ -420,12 +451,19 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watc
             close_with(ws, 4000, "beta_api_shape_disabled").await;
         }
         Ok(ws) => {
-            if upgrade.model.is_none() {
+            let sideband = upgrade
+                .rtc_call_id
+                .as_deref()
+                .and_then(|id| shared.rtc_calls.open_sideband(id));
+            if upgrade.model.is_none() && sideband.is_none() {
                 shared.violation(&session_id, "upgrade without ?model=".to_string());
             }
-            Session::new(shared, log.clone(), upgrade.model)
-                .run(ws, shutdown)
-                .await;
+            let mut session = Session::new(shared, log.clone(), upgrade.model);
+            let commands = sideband.map(|(call_session, commands)| {
+                session.become_sideband(&call_session);
+                commands
+            });
+            session.run(ws, shutdown, commands).await;
         }
         Err(_) => {}
     }
@@ -519,6 +557,8 @@ struct Session {
     client_event_id: Option<String>,
     out: Vec<Value>,
     end: Option<End>,
+    /// The sideband of a WebRTC call: events only, the audio goes over WebRTC.
+    sideband: bool,
 }
 
 impl Session {
@@ -557,6 +597,29 @@ impl Session {
             client_event_id: None,
             out: Vec::new(),
             end: None,
+            sideband: false,
+        }
+    }
+
+    /// A WebRTC call's sideband: the session is the call's (as created), and it is live.
+    fn become_sideband(&mut self, call_session: &Value) {
+        merge_session(&mut self.session, call_session);
+        self.session_updated = true;
+        self.sideband = true;
+    }
+
+    /// A command about the call from the test or `/hangup`.
+    fn on_command(&mut self, command: Option<SidebandCommand>) {
+        match command {
+            Some(SidebandCommand::CallerTurn) => {
+                // One second of speech, as the VAD would have heard it over WebRTC.
+                let start_ms = self.appended_bytes / BYTES_PER_MS as u64;
+                self.uncommitted_bytes += 1000 * BYTES_PER_MS as u64;
+                self.appended_bytes += 1000 * BYTES_PER_MS as u64;
+                self.speech_started(start_ms);
+                self.speech_stopped(start_ms + 1000);
+            }
+            Some(SidebandCommand::End) | None => self.end = Some(End::Close(1000, "call ended")),
         }
     }
 
@@ -564,6 +627,7 @@ impl Session {
         mut self,
         mut ws: WebSocketStream<TcpStream>,
         mut shutdown: watch::Receiver<bool>,
+        mut commands: Option<tokio::sync::mpsc::UnboundedReceiver<SidebandCommand>>,
     ) {
         let created = json!({"type": "session.created", "session": self.session.clone()});
         self.emit(created);
@@ -580,12 +644,19 @@ impl Session {
                 None => {}
             }
             let deadline = self.next_deadline();
+            let command = async {
+                match commands.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 message = ws.next() => match message {
                     Some(Ok(message)) => self.on_message(message),
                     _ => return,
                 },
                 () = sleep_until(deadline) => self.on_timer(Instant::now()),
+                command = command => self.on_command(command),
                 _ = shutdown.changed() => return,
             }
         }
@@ -780,6 +851,11 @@ impl Session {
     /// Audio before any `session.update` is taken as the default 24 kHz PCM: a bridge bug.
     fn check_append_allowed(&mut self) {
         if self.warned_format {
+            return;
+        }
+        if self.sideband {
+            self.warned_format = true;
+            self.violation("input_audio_buffer.append on a WebRTC call's sideband".into());
             return;
         }
         let format = self
@@ -1218,6 +1294,7 @@ impl Session {
             "delta": STANDARD.encode(audio)});
         streaming.sent_bytes += len;
         streaming.next_at = now + interval;
+        let sideband = self.sideband;
         let done = streaming.sent_bytes >= streaming.total_bytes;
         let cancel = match &mut streaming.late_left {
             Some(left) => {
@@ -1226,7 +1303,10 @@ impl Session {
             }
             None => false,
         };
-        self.emit(event);
+        // On a WebRTC call the audio goes to the browser, not over this socket.
+        if !sideband {
+            self.emit(event);
+        }
         if done {
             self.finish_completed();
         } else if cancel {
@@ -1264,6 +1344,10 @@ impl Session {
         );
         let audio_ms = (total_bytes / BYTES_PER_MS) as u64;
         self.response_done(&response_id, "completed", None, vec![item], audio_ms, 4);
+        if self.sideband {
+            // The browser played it all (WebRTC's own event).
+            self.emit(json!({"type": "output_audio_buffer.stopped", "response_id": response_id}));
+        }
     }
 
     /// Ends the streaming response with `status: cancelled` (`turn_detected` on barge-in,

@@ -9,6 +9,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
+use shared::domain::calls::Direction;
 use shared::domain::scenarios;
 use tokio_tungstenite::tungstenite::Message as TwilioMessage;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -101,36 +102,44 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
     if !claimed {
         return Err(Refusal::AlreadyClaimed);
     }
-    let (persona, prompt, voice) = match scenarios::predefined(&claims.scenario) {
-        Some(s) => (
-            s.persona.to_string(),
-            s.prompt.to_string(),
-            s.voice_config.voice.to_string(),
-        ),
-        None => {
-            let custom = bridge
-                .app
-                .store
-                .scenario(&claims.tid, &claims.scenario)
-                .await
-                .map_err(|_| Refusal::ScenarioNotFound)?;
-            let voice = scenarios::resolve_voice(&custom.fields.voice_type).unwrap_or("marin");
-            (
-                custom.fields.persona,
-                custom.fields.prompt,
-                voice.to_string(),
-            )
-        }
-    };
-    let mut instructions = scenarios::instructions(&persona, &prompt, claims.direction, None);
+    let (instructions, voice, tools) = configure(
+        bridge,
+        &claims.tid,
+        &claims.call_id,
+        &claims.scenario,
+        claims.direction,
+    )
+    .await?;
+    Ok(Admitted {
+        instructions,
+        voice,
+        stream_sid: start.stream_sid,
+        claims,
+        tools,
+    })
+}
+
+/// What a call of `scenario` is made of: its instructions for the direction (with the
+/// calendar block on calendar calls), its voice, and its tools. Only this tenant's scenario
+/// and calendar, ever: the tenant comes from a verified token or a claimed call record.
+pub(super) async fn configure(
+    bridge: &Bridge,
+    tenant_id: &str,
+    call_id: &str,
+    scenario: &str,
+    direction: Direction,
+) -> Result<(String, String, Registry), Refusal> {
+    let agent = shared::agent::resolve(&bridge.app.store, tenant_id, scenario)
+        .await
+        .map_err(|_| Refusal::ScenarioNotFound)?;
+    let mut instructions = scenarios::instructions(&agent.persona, &agent.prompt, direction, None);
     let mut tools = bridge.tools.clone();
-    if scenarios::is_calendar(&claims.scenario) {
-        // Only this call's tenant's calendar, ever: the tenant comes from the verified token.
+    if scenarios::is_calendar(scenario) {
         let (block, calendar) = crate::tools::calendar::prepare(
             &bridge.app,
-            &claims.tid,
-            &claims.call_id,
-            claims.direction,
+            tenant_id,
+            call_id,
+            direction,
             bridge.settings.calendar_read_budget,
         )
         .await;
@@ -140,13 +149,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
             crate::tools::calendar::register(&mut tools, calendar);
         }
     }
-    Ok(Admitted {
-        instructions,
-        voice,
-        stream_sid: start.stream_sid,
-        claims,
-        tools,
-    })
+    Ok((instructions, agent.voice, tools))
 }
 
 pub(super) async fn close_twilio(tx: &mut TwilioSocket, code: u16, reason: &'static str) {

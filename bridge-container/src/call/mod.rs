@@ -15,16 +15,21 @@
 //!   it ends with an [`EndReason`].
 //! - `tool_calls`: the model's function calls, run once each, only after their item
 //!   completed, within a time budget.
+//! - `sideband`: a browser call (WebRTC between the browser and OpenAI), watched through its
+//!   sideband socket with the same tools, limits and record ([`run_browser`]).
 
 mod admission;
 mod relay;
 mod session;
+mod sideband;
 mod tool_calls;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
+use shared::domain::calls::Direction;
+use shared::store::calls::BridgeSummary;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 
@@ -69,6 +74,100 @@ pub async fn run(bridge: Bridge, mut twilio: Box<TwilioSocket>) {
         tracing::error!(call_id = %call_id, error = %e, "could not write the call record");
     }
     METRICS.active_calls.fetch_sub(1, Relaxed);
+}
+
+/// Runs a browser call the bridge has claimed (see [`crate::attach`]) from its sideband to
+/// the call record. A call that cannot be watched is hung up: nothing would enforce its
+/// tools or its time limit.
+pub async fn run_browser(bridge: Bridge, tenant_id: String, call_id: String, rtc_call_id: String) {
+    let started = std::time::Instant::now();
+    METRICS.calls_total.fetch_add(1, Relaxed);
+    METRICS.active_calls.fetch_add(1, Relaxed);
+    tracing::info!(call_id = %call_id, direction = "browser", "browser call attached");
+    let summary = match boxed(open_sideband(&bridge, &tenant_id, &call_id, &rtc_call_id)).await {
+        Ok((openai, tools)) => {
+            sideband::BrowserCall::new(&bridge, &tenant_id, &call_id, tools)
+                .run(openai, started)
+                .await
+        }
+        Err(e) => {
+            tracing::warn!(call_id = %call_id, error = %e, "could not watch a browser call");
+            BridgeSummary {
+                end_reason: EndReason::OpenAiUnavailable.as_str().to_string(),
+                stream_ms: started.elapsed().as_millis() as u64,
+                ..BridgeSummary::default()
+            }
+        }
+    };
+    tracing::info!(call_id = %call_id, end_reason = %summary.end_reason, "browser call ended");
+    if summary.end_reason != EndReason::CallerHungUp.as_str() {
+        hang_up_browser_call(&bridge, &call_id, &rtc_call_id).await;
+    }
+    let store = &bridge.app.store;
+    let record = async {
+        store
+            .record_bridge_summary(&tenant_id, &call_id, &summary)
+            .await?;
+        let seconds = summary.stream_ms.div_ceil(1000) as u32;
+        store
+            .complete_browser_call(&tenant_id, &call_id, seconds)
+            .await
+    };
+    if let Err(e) = boxed(record).await {
+        tracing::error!(call_id = %call_id, error = %e, "could not write the call record");
+    }
+    METRICS.active_calls.fetch_sub(1, Relaxed);
+}
+
+/// The call's configuration from its record, then its sideband, configured with it.
+async fn open_sideband(
+    bridge: &Bridge,
+    tenant_id: &str,
+    call_id: &str,
+    rtc_call_id: &str,
+) -> Result<(session::OpenAi, crate::tools::Registry), String> {
+    let record = bridge
+        .app
+        .store
+        .call(tenant_id, call_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (instructions, _voice, tools) = admission::configure(
+        bridge,
+        tenant_id,
+        call_id,
+        &record.scenario,
+        Direction::Browser,
+    )
+    .await
+    .map_err(|refusal| refusal.as_str().to_string())?;
+    let url = format!(
+        "{}?call_id={rtc_call_id}",
+        bridge.app.config.openai.realtime_url
+    );
+    let socket = session::connect(bridge, url).await?;
+    let mut openai = session::OpenAi::new(socket);
+    let update = crate::realtime::sideband_session_update(&instructions, tools.definitions());
+    openai.send(update);
+    // The agent speaks first, as on the phone.
+    openai.send(crate::realtime::response_create(None));
+    openai.write_now().await;
+    Ok((openai, tools))
+}
+
+/// Ends a browser call at OpenAI (the person's browser then sees the call end).
+async fn hang_up_browser_call(bridge: &Bridge, call_id: &str, rtc_call_id: &str) {
+    let Some(openai) = &bridge.app.openai else {
+        tracing::error!(call_id, "no OpenAI key to hang up a browser call with");
+        return;
+    };
+    if let Err(e) = openai.hang_up_realtime_call(rtc_call_id).await {
+        tracing::warn!(
+            call_id,
+            status = e.status,
+            "OpenAI did not hang up a browser call"
+        );
+    }
 }
 
 /// `future` on the heap. A plain function, so the caller's state holds only the pointer:

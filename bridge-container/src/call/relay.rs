@@ -403,7 +403,10 @@ impl Call {
                 }
                 tracing::debug!(call_id = %self.claims.call_id, code = ?error.code, "OpenAI error (recoverable)");
             }
-            ServerEvent::SessionCreated | ServerEvent::SessionUpdated | ServerEvent::Other => {}
+            ServerEvent::SessionCreated
+            | ServerEvent::SessionUpdated
+            | ServerEvent::OutputAudioBufferStopped
+            | ServerEvent::Other => {}
         }
         Next::Continue
     }

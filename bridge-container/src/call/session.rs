@@ -23,7 +23,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use crate::realtime::{self, Role, ServerEvent};
 use crate::server::Bridge;
 
-type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(super) type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Events queued for OpenAI (about five seconds of caller audio) before new ones are dropped.
 const OPENAI_QUEUE: usize = 256;
@@ -43,7 +43,7 @@ pub(super) struct OpenAi {
 }
 
 impl OpenAi {
-    fn new(socket: OpenAiSocket) -> Self {
+    pub(super) fn new(socket: OpenAiSocket) -> Self {
         OpenAi {
             socket: Some(Box::new(socket)),
             queue: VecDeque::new(),
@@ -179,11 +179,41 @@ async fn open_session(
 ) -> Result<OpenAi, String> {
     let tools: Value = serde_json::from_str(&tools).map_err(|e| e.to_string())?;
     let openai = &bridge.app.config.openai;
-    let key = openai
+    let url = format!("{}?model={}", openai.realtime_url, openai.model);
+    let mut socket = connect(&bridge, url).await?;
+    let setup = async {
+        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionCreated)).await?;
+        let update =
+            realtime::session_update(&instructions, &voice, &openai.transcription_model, tools);
+        socket
+            .feed(OpenAiMessage::text(update))
+            .await
+            .map_err(|e| e.to_string())?;
+        for (role, text) in &history {
+            socket
+                .feed(OpenAiMessage::text(realtime::history_item(*role, text)))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        socket.flush().await.map_err(|e| e.to_string())?;
+        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionUpdated)).await
+    };
+    tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
+        .await
+        .map_err(|_| "OpenAI session set-up timed out".to_string())??;
+    Ok(OpenAi::new(socket))
+}
+
+/// Connects to Realtime at `url` with the platform's key (a new session with `?model=`, or the
+/// sideband of a browser call with `?call_id=`), within the connect timeout.
+pub(super) async fn connect(bridge: &Bridge, url: String) -> Result<OpenAiSocket, String> {
+    let key = bridge
+        .app
+        .config
+        .openai
         .api_key
         .clone()
         .ok_or("OPENAI_API_KEY is not configured")?;
-    let url = format!("{}?model={}", openai.realtime_url, openai.model);
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert(
         "authorization",
@@ -206,28 +236,7 @@ async fn open_session(
         .await
         .map_err(|_| "OpenAI connect timed out")?
         .map_err(|e| format!("OpenAI connect failed: {e}"))?;
-    let mut socket = socket;
-    let setup = async {
-        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionCreated)).await?;
-        let update =
-            realtime::session_update(&instructions, &voice, &openai.transcription_model, tools);
-        socket
-            .feed(OpenAiMessage::text(update))
-            .await
-            .map_err(|e| e.to_string())?;
-        for (role, text) in &history {
-            socket
-                .feed(OpenAiMessage::text(realtime::history_item(*role, text)))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        socket.flush().await.map_err(|e| e.to_string())?;
-        wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionUpdated)).await
-    };
-    tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
-        .await
-        .map_err(|_| "OpenAI session set-up timed out".to_string())??;
-    Ok(OpenAi::new(socket))
+    Ok(socket)
 }
 
 /// Reads events until `wanted` matches; an `error` event or a closed socket fails the set-up.

@@ -51,10 +51,12 @@ pub async fn prepare(
     let caller = match app.store.call(tenant_id, call_id).await {
         Ok(record) => {
             let number = match direction {
-                Direction::Outbound => record.to,
-                Direction::Inbound => record.from,
+                Direction::Outbound => Some(record.to),
+                Direction::Inbound => Some(record.from),
+                // A browser session has no phone number to book under.
+                Direction::Browser => None,
             };
-            E164::parse(&number, "caller").ok()
+            number.and_then(|n| E164::parse(&n, "caller").ok())
         }
         Err(e) => {
             tracing::warn!(call_id, error = %e, "could not read the call record for its caller");

@@ -31,6 +31,7 @@ pub fn contexts() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("functions/transcripts", transcripts::router()),
         ("functions/webhooks", webhooks::router()),
         ("functions/calendar", calendar::router()),
+        ("functions/realtime", realtime::router()),
         ("functions/platform", router()),
     ]
 }

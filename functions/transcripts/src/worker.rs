@@ -75,7 +75,8 @@ async fn create(
     let call = state.store.call(tenant_id, call_id).await?;
     let person = match call.direction {
         Direction::Outbound => &call.to,
-        Direction::Inbound => &call.from,
+        // Browser sessions are not recorded, so never transcribed; their "from" is the browser.
+        Direction::Inbound | Direction::Browser => &call.from,
     };
     // A worker that stopped after asking leaves a transcript behind: it is found, not made
     // (and paid for) twice.

@@ -101,6 +101,8 @@ pub struct RateLimits {
     pub calendar: RateLimit,
     /// Whisper transcriptions, per user.
     pub whisper: RateLimit,
+    /// Browser voice sessions started, per user.
+    pub browser_sessions: RateLimit,
 }
 
 #[derive(Clone)]
@@ -179,6 +181,9 @@ pub struct OpenAi {
     pub summary_model: String,
     /// The `/audio/transcriptions` model of `POST /whisper/transcribe`.
     pub whisper_model: String,
+    /// The SQS queue that hands browser calls to the media bridge (`REALTIME_ATTACH_QUEUE_URL`);
+    /// unset, browser sessions answer 503.
+    pub attach_queue_url: Option<String>,
 }
 
 /// Twilio credentials and the rules for placing and answering calls.
@@ -372,6 +377,9 @@ impl Config {
                 whisper: RateLimit::per_minute(
                     parse_u32(source, "RATE_LIMIT_WHISPER_PER_MINUTE")?.unwrap_or(10),
                 ),
+                browser_sessions: RateLimit::per_minute(
+                    parse_u32(source, "RATE_LIMIT_BROWSER_SESSIONS_PER_MINUTE")?.unwrap_or(5),
+                ),
             },
             max_custom_scenarios: parse_u32(source, "MAX_CUSTOM_SCENARIOS")?.unwrap_or(20),
             telephony: telephony(source, &jwt_secret, development_mode)?,
@@ -410,6 +418,7 @@ impl Config {
                 whisper_model: source
                     .get("OPENAI_WHISPER_MODEL")
                     .unwrap_or_else(|| "whisper-1".into()),
+                attach_queue_url: source.get("REALTIME_ATTACH_QUEUE_URL"),
             },
             jwt_secret,
         })

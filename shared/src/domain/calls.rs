@@ -8,12 +8,14 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Which way a call goes.
+/// Which way a call goes: a phone call in or out, or a voice session in a tenant's web
+/// browser (WebRTC to OpenAI Realtime, no phone line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
     Outbound,
+    Browser,
 }
 
 impl Direction {
@@ -21,6 +23,7 @@ impl Direction {
         match self {
             Direction::Inbound => "inbound",
             Direction::Outbound => "outbound",
+            Direction::Browser => "browser",
         }
     }
 }
@@ -125,6 +128,7 @@ impl FromStr for Direction {
         match s {
             "inbound" => Ok(Direction::Inbound),
             "outbound" => Ok(Direction::Outbound),
+            "browser" => Ok(Direction::Browser),
             _ => Err(UnknownStatus(s.to_string())),
         }
     }

@@ -285,6 +285,10 @@ pub fn instructions(
             "This is an inbound call. Greet the caller immediately, introduce yourself as in your persona and ask how you can help. Early in the call ask \"May I get your name, please?\" and use it afterwards. Collect contact details and the reason for calling when relevant, without interrogating, and do not press if the caller prefers not to share."
                 .to_string(),
         ),
+        Direction::Browser => blocks.push(
+            "This conversation takes place in the person's web browser, not over a phone line: there is no phone number and no call to transfer. Greet them immediately, introduce yourself as in your persona and ask how you can help."
+                .to_string(),
+        ),
     }
     blocks.join("\n\n")
 }

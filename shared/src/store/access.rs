@@ -391,6 +391,19 @@ pub const CONTEXTS: &[Context] = &[
         ],
     },
     Context {
+        name: "realtime",
+        grants: &[
+            grant(
+                Route("POST /realtime/session"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
+            grant(
+                Route("POST /realtime/signal"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
+        ],
+    },
+    Context {
         name: "bridge",
         grants: &[grant(
             Worker("bridge"),

@@ -14,6 +14,7 @@
 //! | webhook endpoint    | `TENANT#<tid>`                   | `WEBHOOK#<id>`   |
 //! | webhook delivery    | `TENANT#<tid>`                   | `WHLOG#<webhook id>#<ulid>` |
 //! | daily call counter  | `TENANT#<tid>`                   | `CALLDAY#<date>` |
+//! | browser session     | `TENANT#<tid>`                   | `RTCSESSION#<call id>` |
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
 //! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
 //! | Call SID -> call    | `CALLSID#<sid>`                  | `CALLSID`        |
@@ -106,6 +107,10 @@ pub fn call_day(date: &str) -> String {
 
 pub fn schedule(schedule_id: &str) -> String {
     format!("{SCHEDULE_PREFIX}{schedule_id}")
+}
+
+pub fn browser_session(call_id: &str) -> String {
+    format!("RTCSESSION#{call_id}")
 }
 
 pub fn cps(account: &str) -> String {

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bridge;
+mod browser;
 mod calendar;
 mod callbacks;
 mod calls;

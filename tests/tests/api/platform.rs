@@ -91,6 +91,8 @@ async fn health_openapi_and_docs() {
         ("get", "/google-calendar/find-slots"),
         ("get", "/google-calendar/make-calendar-call/{phone_number}"),
         ("post", "/google-calendar/schedule"),
+        ("post", "/realtime/session"),
+        ("post", "/realtime/signal"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

@@ -6,9 +6,11 @@
 //! - [`progress`]: everything that moves a call on once it exists (its SID, Twilio's status and
 //!   recording callbacks, including those that arrive before the SID is known, the bridge's
 //!   stream claim and summary);
+//! - [`browser`]: voice sessions in a tenant's browser (a session to sign, then its call);
 //! - [`history`]: the tenant's call history;
 //! - [`pacing`]: the per-tenant daily cap and the account-wide calls-per-second pacing.
 
+pub mod browser;
 pub mod history;
 pub mod pacing;
 pub mod progress;
@@ -22,6 +24,7 @@ use crate::domain::ids::CallId;
 use crate::domain::transcripts::TranscriptionState;
 use crate::error::{Error, Result};
 
+pub use browser::{BrowserSession, OfferClaim};
 pub use history::CallFilter;
 pub use progress::{RecordingUpdate, SidLink, StatusUpdate};
 

@@ -66,6 +66,10 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
         ),
         ("RATE_LIMIT_WHISPER_PER_MINUTE", format!("{:?}", r.whisper)),
         (
+            "RATE_LIMIT_BROWSER_SESSIONS_PER_MINUTE",
+            format!("{:?}", r.browser_sessions),
+        ),
+        (
             "RATE_LIMIT_CALENDAR_PER_MINUTE",
             format!("{:?}", r.calendar),
         ),

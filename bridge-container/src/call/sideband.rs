@@ -1,0 +1,135 @@
+//! A browser call: the person's browser and OpenAI talk WebRTC to each other, and the bridge
+//! watches the call through its sideband WebSocket (`?call_id=rtc_…`). No audio passes through
+//! here; what the bridge adds is what it adds to phone calls: the call's tools (run once per
+//! `call_id`, only for completed items), the maximum duration, hanging up after `end_call`,
+//! and the call record.
+
+use std::time::Instant;
+
+use shared::store::calls::BridgeSummary;
+use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
+
+use super::relay::EndReason;
+use super::session::OpenAi;
+use super::tool_calls::{self, ToolCalls};
+use crate::realtime::{self, ServerEvent};
+use crate::server::Bridge;
+use crate::tools::{Effect, Registry, ToolContext};
+
+/// What ends the watch.
+enum Next {
+    Continue,
+    End(EndReason),
+}
+
+pub(super) struct BrowserCall {
+    bridge: Bridge,
+    call_id: String,
+    tool_calls: ToolCalls,
+    response_active: bool,
+    /// Set by `end_call`: hang up when the person's device has played the goodbye, or at
+    /// this moment at the latest.
+    hang_up_at: Option<tokio::time::Instant>,
+    summary: BridgeSummary,
+}
+
+impl BrowserCall {
+    pub(super) fn new(bridge: &Bridge, tenant_id: &str, call_id: &str, tools: Registry) -> Self {
+        let context = ToolContext {
+            tenant_id: tenant_id.to_string(),
+            call_id: call_id.to_string(),
+        };
+        BrowserCall {
+            bridge: bridge.clone(),
+            call_id: call_id.to_string(),
+            tool_calls: ToolCalls::new(tools, context, bridge.settings.tool_timeout),
+            response_active: false,
+            hang_up_at: None,
+            summary: BridgeSummary::default(),
+        }
+    }
+
+    /// Watches the call until it ends; the summary says why and what the model used.
+    pub(super) async fn run(mut self, mut openai: OpenAi, started: Instant) -> BridgeSummary {
+        let reason = self.watch(&mut openai).await;
+        drop(openai);
+        self.summary.end_reason = reason.as_str().to_string();
+        self.summary.stream_ms = started.elapsed().as_millis() as u64;
+        self.summary
+    }
+
+    async fn watch(&mut self, openai: &mut OpenAi) -> EndReason {
+        let end_at =
+            tokio::time::Instant::now() + self.bridge.app.config.telephony.max_call_duration;
+        let mut ending = self.bridge.ending();
+        let shutdown = ending.changed();
+        tokio::pin!(shutdown);
+        loop {
+            let goodbye = async {
+                match self.hang_up_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let step = tokio::select! {
+                event = std::future::poll_fn(|cx| openai.poll_next_event(cx)) => match event {
+                    Some(Ok(OpenAiMessage::Text(text))) => self.on_event(realtime::parse(&text)),
+                    Some(Ok(_)) => Next::Continue,
+                    // The call is over: the person left, or OpenAI ended it.
+                    Some(Err(_)) | None => Next::End(EndReason::CallerHungUp),
+                },
+                Some((call_id, output)) = self.tool_calls.next_output() => {
+                    if tool_calls::on_tool_output(&call_id, output, Some(openai)) == Effect::EndCall {
+                        self.hang_up_at = Some(tokio::time::Instant::now() + self.bridge.settings.goodbye_grace);
+                    }
+                    Next::Continue
+                }
+                _ = tokio::time::sleep_until(end_at) => Next::End(EndReason::MaxDuration),
+                _ = goodbye => Next::End(EndReason::AgentEnded),
+                _ = &mut shutdown => Next::End(EndReason::Shutdown),
+            };
+            if let Next::End(reason) = step {
+                return reason;
+            }
+            openai.write_now().await;
+        }
+    }
+
+    fn on_event(&mut self, event: ServerEvent) -> Next {
+        match event {
+            ServerEvent::ResponseCreated => {
+                self.response_active = true;
+                self.summary.responses += 1;
+            }
+            ServerEvent::FunctionCallArgumentsDone {
+                call_id,
+                name,
+                arguments,
+            } => self.tool_calls.on_arguments(call_id, name, arguments),
+            ServerEvent::OutputItemDone { item } => self.tool_calls.on_item_done(item),
+            ServerEvent::ResponseDone { response } => {
+                self.response_active = false;
+                if let Some(usage) = &response.usage {
+                    self.summary.input_text_tokens += usage.input_token_details.text_tokens;
+                    self.summary.input_audio_tokens += usage.input_token_details.audio_tokens;
+                    self.summary.output_text_tokens += usage.output_token_details.text_tokens;
+                    self.summary.output_audio_tokens += usage.output_token_details.audio_tokens;
+                }
+                self.tool_calls.on_response_done(&response);
+            }
+            // The person spoke over the agent (OpenAI cuts the response on WebRTC itself).
+            ServerEvent::SpeechStarted if self.response_active => self.summary.barge_ins += 1,
+            ServerEvent::OutputAudioBufferStopped
+                if self.hang_up_at.is_some() && !self.response_active =>
+            {
+                return Next::End(EndReason::AgentEnded);
+            }
+            ServerEvent::Error { error } if error.is_fatal() => {
+                tracing::warn!(call_id = %self.call_id, code = ?error.code, "fatal OpenAI error on a browser call");
+                return Next::End(EndReason::OpenAiError);
+            }
+            _ => {}
+        }
+        Next::Continue
+    }
+}
