@@ -6,12 +6,15 @@ use std::path::{Component, Path, PathBuf};
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 /// Where the console is served.
 pub const PREFIX: &str = "/console";
+
+/// The API's own policy turns every device off; "talk in browser" needs the microphone.
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(self), payment=(), usb=()";
 
 /// The built console of this checkout (`CONSOLE_DIR` overrides it).
 pub fn default_dir() -> PathBuf {
@@ -66,6 +69,10 @@ async fn serve(dir: &Path, path: &str) -> Response {
         [
             (header::CONTENT_TYPE, content_type(&file)),
             (header::CACHE_CONTROL, cache),
+            (
+                HeaderName::from_static("permissions-policy"),
+                PERMISSIONS_POLICY,
+            ),
         ],
         bytes,
     )

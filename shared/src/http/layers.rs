@@ -17,7 +17,8 @@ use crate::error::Error;
 /// `/docs/app.js`), no framing, no plugins.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-const SECURITY_HEADERS: [(&str, &str); 7] = [
+/// Set on every response, whatever the handler said.
+const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     (
         "strict-transport-security",
@@ -26,12 +27,20 @@ const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
+];
+
+/// Set unless the route set its own: the local runner's web console needs the microphone and
+/// lets the browser cache its hashed assets; nothing of the API does either.
+const DEFAULT_HEADERS: [(&str, &str); 2] = [
     (
         "permissions-policy",
         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()",
     ),
     ("cache-control", "no-store"),
 ];
+
+/// Response headers a cross-origin frontend may read (the next page's cursor, when to retry).
+const EXPOSED_HEADERS: [&str; 2] = ["x-next-cursor", "retry-after"];
 
 /// Adds the fallbacks, request logging, security headers and CORS (limited to
 /// `FRONTEND_URL`) to a router whose state is already applied.
@@ -42,6 +51,12 @@ pub fn finish(router: Router, config: &Config) -> Router {
         .layer(middleware::from_fn(log_request));
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    for (name, value) in DEFAULT_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         ));
@@ -62,6 +77,7 @@ fn cors(config: &Config) -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(Duration::from_secs(600))
 }
 
