@@ -1,18 +1,24 @@
 # The two everyday commands (see README.md):
-#   make run   - the whole stack locally on localhost:5050 (moto started for you)
-#   make test  - formatting, lints, every test, the template checks, and a smoke run of `make run`
+#   make run   - the whole stack locally on localhost:5050 (moto started for you), the web
+#                console at localhost:5050/console/
+#   make test  - formatting, lints, every test (the console's in headless Chromium), the template
+#                checks, and a smoke run of `make run`
 # and the deployment artifacts (CI runs it after `make test`):
 #   make package - every function's arm64 binary and the bridge image, then the image's smoke test
 
-.PHONY: setup run test bench package
+.PHONY: setup console run test bench package
 
 setup:
 	infra/scripts/install-tools.sh
 
-run: setup
+# The web console's static files (console/dist), served by the local stack at /console/.
+console:
+	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+run: setup console
 	cargo run -p infra --bin local-stack
 
-test: setup
+test: setup console
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	mkdir -p target && rm -f target/iam-used.txt

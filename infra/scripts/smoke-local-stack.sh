@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local stack exactly as `make run` does (nothing configured, moto started by the
-# runner) on a spare port, checks /health, /docs and a register call, then stops it.
+# runner) on a spare port, checks /health, /docs, the web console, the browser-session route
+# and a register call, then stops it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet -p infra --bin local-stack
@@ -19,6 +20,8 @@ curl -fsS "http://127.0.0.1:$port/health" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/docs" | grep -q '/docs/app.js'
 curl -fsS "http://127.0.0.1:$bridge_port/health" | grep -q ok
 grep -q "http://localhost:$port/docs" "$log"
+grep -q "http://localhost:$port/console/" "$log"
+curl -fsS "http://127.0.0.1:$port/console/" | grep -q '<div id="root"'
 status="$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
   -d '{"email":"smoke@example.com","password":"smoke-test-password-1"}' \
   "http://127.0.0.1:$port/auth/register")"

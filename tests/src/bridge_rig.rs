@@ -8,7 +8,7 @@ use bridge::{Bridge, Settings};
 use serde_json::Value;
 
 use crate::client::{Session, email};
-use crate::media_sim::{CallScript, ConnectError, ConnectOptions, MediaCall};
+use crate::media_sim::{CallScript, ConnectError, ConnectOptions, MediaCall, Segment};
 use crate::openai_http_sim::OpenAiHttpSim;
 use crate::realtime_sim::{RealtimeSim, SimConfig};
 use crate::twilio_sim::TwilioSim;
@@ -94,6 +94,21 @@ impl BridgeRig {
             token: twiml::parameter(&xml, "token").expect("token"),
             call_sid,
         }
+    }
+
+    /// From now on every call placed is answered by a caller who says a few words and hangs
+    /// up, some seconds later (for what drives the API as a user would: the console's test,
+    /// `keyless-stack`).
+    pub fn answer_every_call(&self) {
+        self.twilio.stream_calls(CallScript {
+            segments: vec![
+                Segment::Silence { ms: 1200 },
+                Segment::Speech { ms: 600 },
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ],
+            speech_amplitude: 8000,
+        });
     }
 
     pub fn connect_options(&self, call: &PlacedCall) -> ConnectOptions {

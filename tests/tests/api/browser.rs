@@ -187,6 +187,14 @@ async fn a_browser_session_gets_an_answer_runs_its_tools_once_and_is_recorded() 
     assert_eq!(sideband.append_count, 0, "no audio goes over the sideband");
     rig.assert_no_spec_violations();
 
+    // Nor into a log line of the API.
+    let logs = rig.stack.logs.contents();
+    assert!(logs.contains("browser call started"), "{logs}");
+    assert!(
+        !logs.contains(&rig.openai.api_key),
+        "the platform key was logged"
+    );
+
     // The history lists it, filterable by direction.
     let history = c.get("/calls?direction=browser", token).await;
     assert_eq!(history.status, 200, "{}", history.text);

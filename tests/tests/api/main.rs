@@ -6,6 +6,7 @@ mod browser;
 mod calendar;
 mod callbacks;
 mod calls;
+mod console;
 mod google_contract;
 mod input;
 mod lambda_event;

@@ -1,0 +1,19 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { loadConfig } from "./config";
+import { refresh } from "./auth/session";
+import { App } from "./App";
+import "./styles.css";
+
+// Settings first, then resume this tab's session (if it has a refresh token), then render.
+async function start() {
+  await loadConfig();
+  await refresh();
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}
+
+void start();
