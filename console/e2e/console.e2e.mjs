@@ -234,6 +234,15 @@ try {
     await screenshot("history.png");
   });
 
+  await step("back from Google's consent page, the calendar page says how it went", async () => {
+    // Where the API's OAuth callback redirects (FRONTEND_URL/scheduled-meetings).
+    await page.goto(new URL("/scheduled-meetings?success=true&connected=calendar", CONSOLE_URL).href);
+    await testId("page-calendar").waitFor();
+    const notice = (await testId("calendar-return").innerText()).trim();
+    if (notice !== "Google Calendar is connected.") throw new Error(`the notice says: ${notice}`);
+    if (!page.url().endsWith("/console/#/calendar")) throw new Error(`the address stayed ${page.url()}`);
+  });
+
   console.log("ALL STEPS PASSED");
   await browser.close();
 } catch (err) {

@@ -27,6 +27,9 @@ pub fn routes(dir: PathBuf) -> Router {
         .route(PREFIX, get(|| async { Redirect::permanent("/console/") }))
         .route("/console/", get(index))
         .route("/console/{*path}", get(file))
+        // Where the API's Google OAuth callback sends the browser back (FRONTEND_URL's
+        // `/scheduled-meetings`, the reference frontend's path): the app shows the outcome.
+        .route("/scheduled-meetings", get(index))
         .with_state(dir)
 }
 

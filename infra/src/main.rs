@@ -53,6 +53,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     source
         .entry("PUBLIC_URL".into())
         .or_insert_with(|| format!("http://localhost:{port}"));
+    // The console is served here, so its origin is the frontend's (CORS, Google's return).
+    source
+        .entry("FRONTEND_URL".into())
+        .or_insert_with(|| format!("http://localhost:{port}"));
     source
         .entry("BRIDGE_WS_URL".into())
         .or_insert_with(|| format!("ws://localhost:{bridge_port}/twilio"));

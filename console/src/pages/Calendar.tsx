@@ -5,6 +5,7 @@ import { api, toApiError, type ApiError } from "../api/client";
 import type { AuthorizationUrl, ConnectionView } from "../api/types";
 import { Card } from "../components/Card";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { calendarReturn } from "../calendarReturn";
 import { formatDateTime } from "../format";
 import { useLoad } from "../hooks/useLoad";
 import { CalendarSettingsCard } from "./CalendarSettingsCard";
@@ -13,6 +14,8 @@ export function Calendar() {
   const connection = useLoad(() => api.get<ConnectionView>("/google-calendar/connection"));
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Back from Google's consent page: say how it went, once.
+  const [returned] = useState(calendarReturn);
 
   async function connect() {
     setBusy(true);
@@ -44,6 +47,11 @@ export function Calendar() {
   return (
     <div className="page" data-testid="page-calendar">
       <h1>Calendar</h1>
+      {returned && (
+        <div className={`notice ${returned.connected ? "notice-success" : "notice-warning"}`} data-testid="calendar-return">
+          {returned.message}
+        </div>
+      )}
       <Card title="Google Calendar" testId="calendar-connection">
         {notConfigured ? (
           <div className="notice notice-warning" data-testid="calendar-not-configured">
