@@ -4,11 +4,17 @@
 //! talk in the browser with a fake microphone (the SDP exchange with the simulated OpenAI) and
 //! see the session recorded. Screenshots of the main pages go to `target/console-screenshots/`.
 //!
+//! The console is served from an origin of its own with a `config.json` naming the API, as
+//! CloudFront serves it, so every request crosses origins under the API's CORS rules
+//! (`FRONTEND_URL`); the local stack's own `/console/` is checked by the smoke test.
+//!
 //! `make test` builds the console first (`npm ci && npm run build` in `console/`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use axum::Json;
+use axum::routing::get;
 use bridge::Settings;
 use e2e_tests::Options;
 use e2e_tests::bridge_rig::BridgeRig;
@@ -33,15 +39,29 @@ async fn the_console_drives_the_platform_in_a_real_browser() {
         console.join("dist/index.html").exists(),
         "the console is not built: run `npm ci && npm run build` in console/ (make test does)"
     );
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the console's origin");
+    let origin = format!("http://{}", site.local_addr().expect("address"));
     // As `make run`: no CAPTCHA (the widget's script is on the provider's servers).
-    let options = Options::default().env("CAPTCHA_DISABLED", "true");
+    let options = Options::default()
+        .env("CAPTCHA_DISABLED", "true")
+        .env("FRONTEND_URL", &origin);
     let rig = BridgeRig::start(SimConfig::default(), Settings::default(), options).await;
     rig.answer_every_call();
+    let config = serde_json::json!({"apiBaseUrl": rig.stack.base_url});
+    let files = axum::Router::new()
+        .route(
+            "/console/config.json",
+            get(move || async move { Json(config) }),
+        )
+        .merge(infra::console::routes(console.join("dist")));
+    tokio::spawn(async move { axum::serve(site, files).await });
     let screenshots = screenshot_dir();
     // No picture of an earlier run stays behind (a failure.png, say).
     let _ = std::fs::remove_dir_all(&screenshots);
     std::fs::create_dir_all(&screenshots).expect("screenshot folder");
-    let url = format!("{}/console/", rig.stack.base_url);
+    let url = format!("{origin}/console/");
     let run = tokio::process::Command::new("node")
         .arg("e2e/console.e2e.mjs")
         .current_dir(&console)
