@@ -182,6 +182,16 @@ pub struct Usage {
     pub output_token_details: TokenDetails,
 }
 
+impl Usage {
+    /// Adds a response's tokens to the call's record.
+    pub fn add_to(&self, summary: &mut shared::store::calls::BridgeSummary) {
+        summary.input_text_tokens += self.input_token_details.text_tokens;
+        summary.input_audio_tokens += self.input_token_details.audio_tokens;
+        summary.output_text_tokens += self.output_token_details.text_tokens;
+        summary.output_audio_tokens += self.output_token_details.audio_tokens;
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenDetails {
     #[serde(default)]

@@ -110,10 +110,7 @@ impl BrowserCall {
             ServerEvent::ResponseDone { response } => {
                 self.response_active = false;
                 if let Some(usage) = &response.usage {
-                    self.summary.input_text_tokens += usage.input_token_details.text_tokens;
-                    self.summary.input_audio_tokens += usage.input_token_details.audio_tokens;
-                    self.summary.output_text_tokens += usage.output_token_details.text_tokens;
-                    self.summary.output_audio_tokens += usage.output_token_details.audio_tokens;
+                    usage.add_to(&mut self.summary);
                 }
                 self.tool_calls.on_response_done(&response);
             }
