@@ -210,7 +210,10 @@ impl CustomScenarioInput {
             }
             Some(v) => v,
         };
-        let temperature = self.temperature.unwrap_or(DEFAULT_TEMPERATURE);
+        // Kept to two decimals: all a model's temperature means, and what DynamoDB can store (it
+        // refuses numbers below 1e-130, such as 5e-210).
+        let temperature =
+            (self.temperature.unwrap_or(DEFAULT_TEMPERATURE) * 100.0).round() / 100.0 + 0.0;
         if !(TEMPERATURE_MIN..=TEMPERATURE_MAX).contains(&temperature) {
             errors.push(FieldError::new(
                 "temperature",
@@ -361,6 +364,23 @@ mod tests {
         .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["persona", "prompt", "voice_type", "temperature"]);
+    }
+
+    #[test]
+    fn temperatures_keep_two_decimals() {
+        let input = |t: f64| CustomScenarioInput {
+            persona: Some("A friendly receptionist".into()),
+            prompt: Some("Help callers book a visit".into()),
+            voice_type: Some("marin".into()),
+            temperature: Some(t),
+        };
+        for (given, kept) in [(4.97e-210, 0.0), (0.456, 0.46), (-0.001, 0.0), (1.004, 1.0)] {
+            let fields = input(given).validate().unwrap();
+            assert_eq!(fields.temperature, kept, "{given}");
+            assert!(fields.temperature.is_sign_positive(), "{given}");
+        }
+        assert!(input(f64::NAN).validate().is_err());
+        assert!(input(1.006).validate().is_err());
     }
 
     #[test]
