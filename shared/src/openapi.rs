@@ -41,7 +41,8 @@ impl Modify for BearerScheme {
 /// - error bodies are `application/problem+json` (handlers name the `Problem` schema, which
 ///   utoipa files under `application/json`);
 /// - an operation with a request body can answer 400 (unreadable body) and 422 (a field of
-///   the wrong type), and an operation behind the bearer scheme can answer 401.
+///   the wrong type), one with query parameters 400 (an unreadable query string), and one
+///   behind the bearer scheme 401.
 pub fn finish_document(doc: &mut serde_json::Value) {
     let problem_ref = "#/components/schemas/Problem";
     let problem =
@@ -55,6 +56,10 @@ pub fn finish_document(doc: &mut serde_json::Value) {
         };
         for operation in operations.values_mut() {
             let has_body = operation.get("requestBody").is_some();
+            let has_query = operation
+                .get("parameters")
+                .and_then(|p| p.as_array())
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
             let secured = operation.get("security").is_some();
             let Some(responses) = operation
                 .get_mut("responses")
@@ -87,6 +92,10 @@ pub fn finish_document(doc: &mut serde_json::Value) {
                     "The body could not be read as the declared content type",
                 );
                 add("422", "A field has the wrong type or an invalid value");
+            }
+            if has_query {
+                // A parameter repeated (`?limit=1&limit=2`) or not decodable.
+                add("400", "The query string could not be read");
             }
             if secured {
                 add("401", "Not authenticated");

@@ -73,7 +73,9 @@ pub struct Availability {
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 409, description = "Not connected, or access revoked", body = shared::error::Problem),
         (status = 422, description = "Invalid parameter", body = shared::error::Problem),
+        (status = 429, description = "Too many calendar requests", body = shared::error::Problem),
         (status = 502, description = "Google unavailable", body = shared::error::Problem),
+        (status = 503, description = "Google Calendar not configured", body = shared::error::Problem),
     ))]
 pub async fn check_availability(
     State(state): State<AppState>,
@@ -183,7 +185,9 @@ fn date_or_time(
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 409, description = "Not connected, or access revoked", body = shared::error::Problem),
         (status = 422, description = "Invalid parameter", body = shared::error::Problem),
+        (status = 429, description = "Too many calendar requests", body = shared::error::Problem),
         (status = 502, description = "Google unavailable", body = shared::error::Problem),
+        (status = 503, description = "Google Calendar not configured", body = shared::error::Problem),
     ))]
 pub async fn find_slots(
     State(state): State<AppState>,

@@ -31,7 +31,9 @@ pub struct EventsQuery {
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 409, description = "Not connected, or access revoked", body = shared::error::Problem),
         (status = 422, description = "Invalid parameter", body = shared::error::Problem),
+        (status = 429, description = "Too many calendar requests", body = shared::error::Problem),
         (status = 502, description = "Google unavailable", body = shared::error::Problem),
+        (status = 503, description = "Google Calendar not configured", body = shared::error::Problem),
     ))]
 pub async fn events(
     State(state): State<AppState>,

@@ -27,6 +27,7 @@ pub async fn get(State(state): State<AppState>, user: AuthUser) -> Result<Json<S
         (status = 200, description = "The settings as stored", body = SettingsView),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
         (status = 422, description = "Invalid fields (each named)", body = shared::error::Problem),
+        (status = 429, description = "Too many calendar requests (checking calendar_id reads Google)", body = shared::error::Problem),
         (status = 502, description = "Google unavailable while checking calendar_id", body = shared::error::Problem),
     ))]
 pub async fn put(
