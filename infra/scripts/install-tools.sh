@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack, the tests and the deployment artifacts need beyond the Rust
 # toolchain, on a fresh machine (package registries only):
-# - moto (local AWS), cfn-lint and the SAM CLI (template checks) from PyPI, make/curl from
-#   Debian;
+# - moto (local AWS), cfn-lint and the SAM CLI (template checks), schemathesis (the generated
+#   API tests) from PyPI, make/curl from Debian;
 # - for `make package`: cargo-lambda and zig (PyPI) to cross-link the arm64 binaries, the
 #   aarch64-unknown-linux-musl Rust target, buildah (Debian) to build the bridge image without
 #   a daemon, and qemu-user-static (Debian) so the image's smoke test can run its arm64 binary
@@ -25,7 +25,7 @@ fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
   'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'aws-sam-cli==1.170.0' \
-  'cargo-lambda==1.9.2' 'ziglang==0.17.1'
+  'cargo-lambda==1.9.2' 'ziglang==0.17.1' 'schemathesis==4.32.5'
 
 node_is_recent() {
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&

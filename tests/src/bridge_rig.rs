@@ -36,7 +36,17 @@ pub struct PlacedCall {
 
 impl BridgeRig {
     pub async fn start(sim: SimConfig, settings: Settings, options: Options) -> BridgeRig {
-        let twilio = TwilioSim::start().await;
+        Self::start_with_twilio(TwilioSim::start().await, sim, settings, options).await
+    }
+
+    /// As [`BridgeRig::start`], on a Twilio simulator already running (one that other
+    /// simulators, such as Voice Intelligence, were started beside).
+    pub async fn start_with_twilio(
+        twilio: TwilioSim,
+        sim: SimConfig,
+        settings: Settings,
+        options: Options,
+    ) -> BridgeRig {
         let openai = RealtimeSim::start(sim).await;
         let openai_http = OpenAiHttpSim::start_beside(&openai).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

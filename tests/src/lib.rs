@@ -15,6 +15,7 @@ pub mod intelligence_sim;
 pub mod media_sim;
 pub mod mulaw;
 pub mod openai_http_sim;
+pub mod platform_rig;
 pub mod realtime_schema;
 pub mod realtime_sim;
 pub mod rtc_calls;
