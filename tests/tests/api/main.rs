@@ -19,6 +19,7 @@ mod rate_limits;
 mod scenarios;
 mod schedules;
 mod template;
+mod tenancy;
 mod tenant_webhooks;
 mod tokens;
 mod transcripts;
