@@ -185,16 +185,44 @@ impl From<aws_sdk_dynamodb::Error> for Error {
     }
 }
 
+/// AWS error codes that mean "not now" rather than "not like this": the SDK has already
+/// retried them, so the client is told to come back shortly.
+const TRANSIENT_AWS_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "LimitExceededException",
+];
+
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for Error
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    /// A failure AWS may not repeat (throttling, an internal error, a timeout, a lost
+    /// connection) after the SDK's own retries is a 503 the client can retry; anything else
+    /// is a defect of ours (500).
     fn from(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        Error::Internal(format!(
-            "aws: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-        ))
+        use aws_sdk_dynamodb::error::SdkError;
+        let cause = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+        let transient = match &e {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => service
+                .err()
+                .code()
+                .is_some_and(|code| TRANSIENT_AWS_CODES.contains(&code)),
+            _ => false,
+        };
+        if transient {
+            tracing::warn!(error = %cause, "AWS did not answer after the SDK's retries");
+            return Error::Unavailable("The service is busy; please retry in a moment".into());
+        }
+        Error::Internal(format!("aws: {cause}"))
     }
 }
 

@@ -41,7 +41,7 @@ impl AppState {
     pub async fn new(config: Config) -> Self {
         crate::telemetry::register_secrets(config.secret_values());
         let sdk = sdk_config(&config.aws).await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
+        let store = Store::new(crate::store::client(&sdk), &config.table_name);
         let telephony = &config.telephony;
         let twilio = telephony.twilio.as_ref().map(|t| {
             crate::twilio::Client::new(

@@ -39,6 +39,26 @@ pub struct Store {
     table: String,
 }
 
+/// A table call that has not answered in this long is tried again (the SDK's standard retry);
+/// the whole call, retries included, gives up after [`OPERATION_TIMEOUT`]. DynamoDB answers in
+/// milliseconds, so waiting longer only holds a request (and its Lambda) past any use: the
+/// client gets a 503 it can retry well inside the API's 10-second function timeout.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// The DynamoDB client of the store, with the timeouts above (the SDK sets none by default).
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build(),
+    )
+}
+
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
