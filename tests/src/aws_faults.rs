@@ -1,6 +1,7 @@
 //! A fault-injecting proxy in front of local AWS (moto): it forwards every request as it is,
-//! except the ones a test chose to fail, which get the error real DynamoDB sends when it has an
-//! internal failure. Point a stack's `AWS_ENDPOINT_URL` at [`AwsFaults::url`] to see what the
+//! except the ones a test chose to fail, which get one of the [`Fault`]s real DynamoDB shows:
+//! an internal error, throttling, an answer too slow to wait for, or an answer lost after the
+//! write was made. Point a stack's `AWS_ENDPOINT_URL` at [`AwsFaults::url`] to see what the
 //! platform does when a particular write cannot be made.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -24,12 +25,27 @@ struct Shared {
     injected: Mutex<usize>,
 }
 
+/// How a request fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// DynamoDB's internal server error (HTTP 500); nothing was written.
+    Internal,
+    /// `ThrottlingException` (HTTP 400); nothing was written.
+    Throttled,
+    /// No answer for this long (past the store's attempt timeout); nothing was written.
+    Slow(std::time::Duration),
+    /// The request is made, then its answer is replaced by an internal error: the write
+    /// happened, but the caller cannot know (as when a connection drops after the write).
+    AnswerLost,
+}
+
 /// Which requests fail: an operation (`X-Amz-Target` ends with it) whose body contains a
-/// string, a number of times or for good.
+/// string, a number of times or for good, and how.
 struct Rule {
     operation: String,
     body_contains: String,
     remaining: Option<usize>,
+    fault: Fault,
 }
 
 impl AwsFaults {
@@ -61,11 +77,23 @@ impl AwsFaults {
     /// Fails every `operation` request whose body contains `body_contains` with a DynamoDB
     /// internal server error, `times` times (`None`: from now on).
     pub fn fail(&self, operation: &str, body_contains: &str, times: Option<usize>) {
+        self.inject(operation, body_contains, times, Fault::Internal);
+    }
+
+    /// Fails every `operation` request whose body contains `body_contains` with `fault`,
+    /// `times` times (`None`: from now on).
+    pub fn inject(&self, operation: &str, body_contains: &str, times: Option<usize>, fault: Fault) {
         lock(&self.shared.rules).push(Rule {
             operation: operation.into(),
             body_contains: body_contains.into(),
             remaining: times,
+            fault,
         });
+    }
+
+    /// Forgets every rule: requests pass again.
+    pub fn clear(&self) {
+        lock(&self.shared.rules).clear();
     }
 
     /// How many requests were failed on purpose so far.
@@ -85,22 +113,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// Whether a rule takes this request (and counts it against the rule).
-    fn should_fail(&self, operation: &str, body: &[u8]) -> bool {
+    /// The fault a rule gives this request, if any (counted against the rule).
+    fn fault_for(&self, operation: &str, body: &[u8]) -> Option<Fault> {
         let body = String::from_utf8_lossy(body);
         let mut rules = lock(&self.rules);
-        let Some(rule) = rules.iter_mut().find(|r| {
+        let rule = rules.iter_mut().find(|r| {
             operation.ends_with(&r.operation)
                 && body.contains(&r.body_contains)
                 && r.remaining != Some(0)
-        }) else {
-            return false;
-        };
+        })?;
         if let Some(left) = rule.remaining.as_mut() {
             *left -= 1;
         }
         *lock(&self.injected) += 1;
-        true
+        Some(rule.fault)
     }
 }
 
@@ -110,6 +136,16 @@ fn internal_error() -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
         r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error (injected)"}"#,
+    )
+        .into_response()
+}
+
+/// DynamoDB's answer to a request over the table's throughput (the SDK backs off and retries).
+fn throttled() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput (injected)"}"#,
     )
         .into_response()
 }
@@ -125,8 +161,15 @@ async fn forward(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if shared.should_fail(operation, &body) {
-        return internal_error();
+    let fault = shared.fault_for(operation, &body);
+    match fault {
+        Some(Fault::Internal) => return internal_error(),
+        Some(Fault::Throttled) => return throttled(),
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            return internal_error();
+        }
+        Some(Fault::AnswerLost) | None => {}
     }
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = shared
@@ -150,5 +193,8 @@ async fn forward(
         }
     }
     let body = upstream.bytes().await.unwrap_or_default();
+    if fault == Some(Fault::AnswerLost) {
+        return internal_error();
+    }
     (status, reply_headers, body).into_response()
 }

@@ -7,6 +7,7 @@ mod calendar;
 mod callbacks;
 mod calls;
 mod console;
+mod faults;
 mod generated;
 mod google_contract;
 mod input;

@@ -1,0 +1,214 @@
+//! Local AWS failing under the API: DynamoDB throttling, internal errors and answers too slow
+//! to wait for, injected by a proxy in front of moto on the writes of one kind of item. Every
+//! endpoint answers with a clear error the client can retry (503, problem+json), never a 500,
+//! and leaves the tenant's items exactly as they were (the table is compared before and
+//! after); once the fault is gone, the same request succeeds.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e_tests::aws_faults::{AwsFaults, Fault};
+use e2e_tests::client::{Client, Reply, email};
+use e2e_tests::{Options, TestStack};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A stack whose AWS calls go through the fault proxy.
+async fn stack(faults: &AwsFaults) -> TestStack {
+    TestStack::start_with(Options::default().env("AWS_ENDPOINT_URL", &faults.url)).await
+}
+
+/// Every item of the tenant's partition, as text, in key order.
+async fn partition(stack: &TestStack, tenant_id: &str) -> Vec<String> {
+    let out = stack
+        .dynamodb()
+        .await
+        .query()
+        .table_name(&stack.table)
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query the partition");
+    out.items()
+        .iter()
+        .map(|item| {
+            let mut fields: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+            fields.sort();
+            fields.join(" ")
+        })
+        .collect()
+}
+
+/// One request of a tenant, made again after the fault is gone.
+struct Case {
+    what: &'static str,
+    method: Method,
+    path: String,
+    body: Value,
+    /// What the item written carries in its key (the writes that fail).
+    key: &'static str,
+    /// The status once the fault is gone.
+    then: u16,
+}
+
+async fn send(c: &Client, token: &str, case: &Case) -> Reply {
+    c.json(case.method.clone(), &case.path, Some(token), &case.body)
+        .await
+}
+
+fn assert_clear_503(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 503, "{what}: {}", reply.text);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("retry")),
+        "{what}: {}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn writes_that_aws_refuses_answer_503_and_leave_nothing_behind() {
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let stack = stack(&faults).await;
+    let c = stack.client();
+    let s = c.register(&email("faults")).await;
+    let token = s.access_token.as_str();
+    let tenant_id = c.get("/users/me", Some(token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let scenario = c
+        .post(
+            "/realtime/custom-scenario",
+            Some(token),
+            &json!({"persona": "A friendly receptionist", "prompt": "Help callers book a visit", "voice_type": "marin"}),
+        )
+        .await
+        .body["scenario_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let cases = [
+        Case {
+            what: "create a scenario",
+            method: Method::POST,
+            path: "/realtime/custom-scenario".into(),
+            body: json!({"persona": "A second receptionist", "prompt": "Help callers book a visit", "voice_type": "cedar"}),
+            key: "SCENARIO#",
+            then: 201,
+        },
+        Case {
+            what: "update a scenario",
+            method: Method::PUT,
+            path: format!("/custom-scenarios/{scenario}"),
+            body: json!({"persona": "A changed receptionist", "prompt": "Help callers book a visit", "voice_type": "cedar"}),
+            key: "SCENARIO#",
+            then: 200,
+        },
+        Case {
+            what: "schedule a call",
+            method: Method::POST,
+            path: "/schedule-call".into(),
+            body: json!({"phone_number": "+14155550123", "scenario": "default", "scheduled_time": in_an_hour}),
+            key: "SCHEDULE#",
+            then: 201,
+        },
+        Case {
+            what: "register a webhook",
+            method: Method::POST,
+            path: "/webhooks".into(),
+            body: json!({"url": "https://hooks.example.com/faults"}),
+            key: "WEBHOOK#",
+            then: 201,
+        },
+        Case {
+            what: "save calendar settings",
+            method: Method::PUT,
+            path: "/google-calendar/settings".into(),
+            body: json!({"time_zone": "Europe/Paris"}),
+            key: "calendar_settings",
+            then: 200,
+        },
+        Case {
+            what: "delete a scenario",
+            method: Method::DELETE,
+            path: format!("/custom-scenarios/{scenario}"),
+            body: json!({}),
+            key: "SCENARIO#",
+            then: 200,
+        },
+    ];
+    for fault in [Fault::Throttled, Fault::Internal] {
+        for case in &cases {
+            let what = format!("{} ({fault:?})", case.what);
+            let before = partition(&stack, &tenant_id).await;
+            // Every call touching that kind of item fails, its reads included.
+            faults.inject("", case.key, None, fault);
+            let reply = send(&c, token, case).await;
+            faults.clear();
+            assert_clear_503(&reply, &what);
+            assert_eq!(
+                partition(&stack, &tenant_id).await,
+                before,
+                "{what}: the table changed"
+            );
+            // Repeated when AWS is back, it works (the delete last: the others use the scenario).
+            if fault == Fault::Internal {
+                let again = send(&c, token, case).await;
+                assert_eq!(again.status, case.then, "{what}, again: {}", again.text);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn registration_that_aws_refuses_answers_503_and_can_be_repeated() {
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let stack = stack(&faults).await;
+    let c = stack.client();
+    let address = email("faults-register");
+    let body = json!({"email": address, "password": "a-long-enough-password-1", "captcha_token": e2e_tests::VALID_CAPTCHA});
+    faults.inject("TransactWriteItems", "EMAIL#", None, Fault::Throttled);
+    let refused = c.post("/auth/register", None, &body).await;
+    faults.clear();
+    assert_clear_503(&refused, "register");
+    // No half-made account: the address is free, and registering again works.
+    let again = c.post("/auth/register", None, &body).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_table_too_slow_to_answer_is_a_503_within_the_operation_timeout() {
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let stack = stack(&faults).await;
+    let c = stack.client();
+    let s = c.register(&email("faults-slow")).await;
+    let wait = shared::store::ATTEMPT_TIMEOUT + Duration::from_secs(2);
+    faults.inject("", "SCENARIO#", None, Fault::Slow(wait));
+    let started = Instant::now();
+    let reply = c
+        .post(
+            "/realtime/custom-scenario",
+            Some(&s.access_token),
+            &json!({"persona": "A patient receptionist", "prompt": "Help callers book a visit", "voice_type": "marin"}),
+        )
+        .await;
+    let took = started.elapsed();
+    faults.clear();
+    assert_clear_503(&reply, "create a scenario (slow table)");
+    assert!(
+        took < shared::store::OPERATION_TIMEOUT + Duration::from_secs(2),
+        "the request waited {took:?}"
+    );
+    let listed = c.get("/custom-scenarios", Some(&s.access_token)).await;
+    assert_eq!(listed.body, json!([]), "{}", listed.text);
+}
