@@ -317,6 +317,32 @@ pub(crate) fn cancellation_codes<R>(
     }
 }
 
+/// The answer to a write that creates an item under a key this request minted moments ago (a
+/// ULID). When the answer to the first attempt is lost (a dropped connection, a timeout after
+/// the write), the SDK sends the write again and the retry finds the item the first attempt
+/// made: no other request can have made that key, so the item is this request's own and the
+/// create succeeded. (Real DynamoDB makes a retried transaction idempotent by its client
+/// request token; a single put has no such token, and moto honours neither.)
+pub(crate) fn created<T, E, R>(result: std::result::Result<T, SdkError<E, R>>) -> Result<()>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if conditional_failed(&e) => {
+            made_by_an_earlier_attempt();
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Logs a create whose retry found the item its first attempt made (see [`created`]).
+pub(crate) fn made_by_an_earlier_attempt() {
+    tracing::warn!("a create was retried after its answer was lost; its first attempt had made it");
+}
+
 /// Whether a single-item write failed its condition expression.
 pub(crate) fn conditional_failed<E, R>(e: &SdkError<E, R>) -> bool
 where

@@ -5,8 +5,8 @@
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::{
-    Count, Item, ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys, n,
-    now_rfc3339, s,
+    Count, Item, ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys,
+    made_by_an_earlier_attempt, n, now_rfc3339, s,
 };
 use crate::domain::scenarios::CustomScenarioFields;
 use crate::error::{Error, Result};
@@ -79,6 +79,16 @@ impl Store {
                 updated_at: now,
             }),
             Err(e) => match cancellation_codes(&e) {
+                // The scenario's fresh key is taken: by this create's own first attempt.
+                Some(codes) if failed_condition(&codes, 1) => {
+                    made_by_an_earlier_attempt();
+                    Ok(CustomScenario {
+                        scenario_id,
+                        fields: fields.clone(),
+                        created_at: now.clone(),
+                        updated_at: now,
+                    })
+                }
                 Some(codes) if failed_condition(&codes, 0) => Err(Error::bad_request(format!(
                     "You have reached the maximum limit of {max} custom scenarios. Please delete an existing scenario before creating a new one."
                 ))),

@@ -8,7 +8,7 @@
 //! (again conditionally, so only one does) and finds out from that call's record whether
 //! Twilio was ever asked.
 
-use super::{Item, ItemExt, Store, conditional_failed, keys, now_rfc3339, s};
+use super::{Item, ItemExt, Store, conditional_failed, created, keys, now_rfc3339, s};
 use crate::domain::calls::ScheduleStatus;
 use crate::domain::ids::CallId;
 use crate::error::{Error, Result};
@@ -89,7 +89,8 @@ fn from_item(item: &Item) -> Result<ScheduledCall> {
 
 impl Store {
     pub async fn create_schedule(&self, tenant_id: &str, call: &ScheduledCall) -> Result<()> {
-        self.client()
+        let result = self
+            .client()
             .put_item()
             .table_name(self.table())
             .item(keys::PK, s(keys::tenant(tenant_id)))
@@ -104,8 +105,8 @@ impl Store {
             .item("updated_at", s(&call.updated_at))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await?;
-        Ok(())
+            .await;
+        created(result)
     }
 
     /// The tenant's scheduled calls, by scheduled time.

@@ -3,7 +3,10 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::{ItemExt, Store, cancellation_codes, failed_condition, keys, n, now_rfc3339, s};
+use super::{
+    ItemExt, Store, cancellation_codes, failed_condition, keys, made_by_an_earlier_attempt, n,
+    now_rfc3339, s,
+};
 use crate::domain::onboarding::Step;
 use crate::error::{Error, Result};
 
@@ -97,6 +100,11 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match cancellation_codes(&e) {
+                // The new tenant's key is taken: by this registration's own first attempt.
+                Some(codes) if failed_condition(&codes, 0) => {
+                    made_by_an_earlier_attempt();
+                    Ok(())
+                }
                 Some(codes) if failed_condition(&codes, 1) => {
                     Err(Error::Conflict("Email already registered".into()))
                 }

@@ -14,7 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    Count, Item, ItemExt, Store, cancellation_codes, epoch_now, failed_condition, keys, n, s,
+    Count, Item, ItemExt, Store, cancellation_codes, epoch_now, failed_condition, keys,
+    made_by_an_earlier_attempt, n, s,
 };
 use crate::domain::webhooks::EventType;
 use crate::error::{Error, Result};
@@ -144,6 +145,11 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match cancellation_codes(&e) {
+                // The endpoint's fresh key is taken: by this create's own first attempt.
+                Some(codes) if failed_condition(&codes, 1) => {
+                    made_by_an_earlier_attempt();
+                    Ok(())
+                }
                 Some(codes) if failed_condition(&codes, 0) => Err(Error::bad_request(format!(
                     "Maximum number of webhooks reached ({max})"
                 ))),

@@ -212,3 +212,62 @@ async fn a_table_too_slow_to_answer_is_a_503_within_the_operation_timeout() {
     let listed = c.get("/custom-scenarios", Some(&s.access_token)).await;
     assert_eq!(listed.body, json!([]), "{}", listed.text);
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_succeeds_once() {
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let stack = stack(&faults).await;
+    let c = stack.client();
+    // Registration itself: its answer lost once, the account is there, once.
+    let address = email("faults-lost");
+    let password = "a-long-enough-password-1";
+    faults.inject("TransactWriteItems", "EMAIL#", Some(1), Fault::AnswerLost);
+    let registered = c
+        .post(
+            "/auth/register",
+            None,
+            &json!({"email": address, "password": password, "captcha_token": e2e_tests::VALID_CAPTCHA}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let token = registered.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Some(token.as_str());
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let cases = [
+        (
+            "/webhooks",
+            json!({"url": "https://hooks.example.com/lost"}),
+            "WEBHOOK#",
+            "/webhooks",
+        ),
+        (
+            "/realtime/custom-scenario",
+            json!({"persona": "A patient receptionist", "prompt": "Help callers book a visit", "voice_type": "marin"}),
+            "SCENARIO#",
+            "/custom-scenarios",
+        ),
+        (
+            "/schedule-call",
+            json!({"phone_number": "+14155550123", "scenario": "default", "scheduled_time": in_an_hour}),
+            "SCHEDULE#",
+            "/scheduled-calls",
+        ),
+    ];
+    for (path, body, key, list) in cases {
+        // The write is made, its answer lost; the SDK sends it again.
+        faults.inject("", key, Some(1), Fault::AnswerLost);
+        let reply = c.post(path, t, &body).await;
+        faults.clear();
+        assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+        let listed = c.get(list, t).await;
+        assert_eq!(
+            listed.body.as_array().map(Vec::len),
+            Some(1),
+            "{path}: {}",
+            listed.text
+        );
+    }
+}

@@ -11,7 +11,7 @@ use super::{CallRecord, call_item};
 use crate::domain::calls::CallStatus;
 use crate::error::{Error, Result};
 use crate::store::{
-    ItemExt, Store, conditional_failed, epoch_now, keys, n, now_rfc3339, s, written,
+    ItemExt, Store, conditional_failed, created, epoch_now, keys, n, now_rfc3339, s, written,
 };
 
 /// A browser session waiting for its offer.
@@ -43,7 +43,8 @@ impl Store {
         tenant_id: &str,
         session: &BrowserSession,
     ) -> Result<()> {
-        self.client()
+        let result = self
+            .client()
             .put_item()
             .table_name(self.table())
             .item(keys::PK, s(keys::tenant(tenant_id)))
@@ -55,8 +56,8 @@ impl Store {
             .item("created_at", s(now_rfc3339()))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await?;
-        Ok(())
+            .await;
+        created(result)
     }
 
     /// Marks the session used by an offer, once, before it expires. TTL deletion is lazy, so
@@ -113,14 +114,15 @@ impl Store {
     ) -> Result<()> {
         let mut item = call_item(tenant_id, call);
         item.insert("rtc_call_id".into(), s(rtc_call_id));
-        self.client()
+        let result = self
+            .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await?;
-        Ok(())
+            .await;
+        created(result)
     }
 
     /// OpenAI's call id of a tenant's browser call, if it has one.

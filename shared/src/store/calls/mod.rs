@@ -18,7 +18,7 @@ pub mod progress;
 use aws_sdk_dynamodb::types::Put;
 use serde::Serialize;
 
-use super::{Item, ItemExt, Store, keys, n, now_rfc3339, s};
+use super::{Item, ItemExt, Store, created, keys, n, now_rfc3339, s};
 use crate::domain::calls::{CallStatus, Direction};
 use crate::domain::ids::CallId;
 use crate::domain::transcripts::TranscriptionState;
@@ -195,14 +195,15 @@ impl Store {
     /// Writes a new outbound call record, before Twilio is asked, so every callback about it
     /// (each carries the call id in its URL) finds it.
     pub async fn create_call(&self, tenant_id: &str, call: &CallRecord) -> Result<()> {
-        self.client()
+        let result = self
+            .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(call_item(tenant_id, call)))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await?;
-        Ok(())
+            .await;
+        created(result)
     }
 
     pub async fn call(&self, tenant_id: &str, call_id: &str) -> Result<CallRecord> {
