@@ -187,12 +187,15 @@ impl From<aws_sdk_dynamodb::Error> for Error {
 
 /// AWS error codes that mean "not now" rather than "not like this": the SDK has already
 /// retried them, so the client is told to come back shortly.
-const TRANSIENT_AWS_CODES: [&str; 7] = [
+const TRANSIENT_AWS_CODES: [&str; 10] = [
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "InternalServerError",
+    "InternalServerException",
+    "InternalFailure",
     "ServiceUnavailable",
+    "ServiceUnavailableException",
     "TransactionConflictException",
     "LimitExceededException",
 ];

@@ -261,11 +261,11 @@ pub const CONTEXTS: &[Context] = &[
         grants: &[
             grant(
                 Route("POST /schedule-call"),
-                &[GetItem, PutItem, UpdateItem],
+                &[GetItem, PutItem, UpdateItem, DeleteItem],
             ),
             grant(
                 Route("POST /google-calendar/schedule"),
-                &[GetItem, PutItem, UpdateItem],
+                &[GetItem, PutItem, UpdateItem, DeleteItem],
             ),
             grant(Route("GET /scheduled-calls"), &[GetItem, Query]),
             grant(Route("GET /scheduled-calls/{schedule_id}"), &[GetItem]),

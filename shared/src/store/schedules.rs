@@ -154,6 +154,22 @@ impl Store {
         }
     }
 
+    /// Forgets a scheduled call that could not be given its EventBridge schedule, so nothing of
+    /// the refused request stays behind (only while `pending`: nothing has fired it).
+    pub async fn withdraw_schedule(&self, tenant_id: &str, schedule_id: &str) -> Result<()> {
+        self.client()
+            .delete_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::schedule(schedule_id)))
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s(ScheduleStatus::Pending.as_str()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Claims a `pending` scheduled call for a runner, fixing the id of the call it places.
     pub async fn claim_schedule(&self, tenant_id: &str, schedule_id: &str) -> Result<Claim> {
         let call_id = CallId::generate().into_string();

@@ -2,13 +2,17 @@
 //! to wait for, injected by a proxy in front of moto on the writes of one kind of item. Every
 //! endpoint answers with a clear error the client can retry (503, problem+json), never a 500,
 //! and leaves the tenant's items exactly as they were (the table is compared before and
-//! after); once the fault is gone, the same request succeeds.
+//! after); once the fault is gone, the same request succeeds. A write whose answer was lost
+//! after it was made is not made twice, and a scheduled call EventBridge Scheduler refused is
+//! withdrawn.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::aws_faults::{AwsFaults, Fault};
+use e2e_tests::calendar_rig;
 use e2e_tests::client::{Client, Reply, email};
+use e2e_tests::platform_rig::PlatformRig;
 use e2e_tests::{Options, TestStack};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -270,4 +274,48 @@ async fn a_create_whose_answer_was_lost_succeeds_once() {
             listed.text
         );
     }
+}
+
+#[tokio::test]
+async fn a_schedule_eventbridge_refuses_is_withdrawn_with_a_503() {
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let platform =
+        PlatformRig::start(Options::default().env("AWS_ENDPOINT_URL", &faults.url)).await;
+    let stack = &platform.rig.stack;
+    let c = stack.client();
+    let s = c.register(&email("faults-scheduler")).await;
+    let token = s.access_token.as_str();
+    let tenant_id = c.get("/users/me", Some(token)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    platform
+        .google
+        .add_account("faults@gmail.com", "America/New_York");
+    calendar_rig::connect(stack, token, "faults@gmail.com").await;
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let before = partition(stack, &tenant_id).await;
+    for (path, body) in [
+        (
+            "/schedule-call",
+            json!({"phone_number": "+14155550123", "scenario": "default", "scheduled_time": at}),
+        ),
+        (
+            "/google-calendar/schedule",
+            json!({"phone_number": "+14155550123", "scheduled_time": at}),
+        ),
+    ] {
+        // EventBridge Scheduler's CreateSchedule (the only request with a flexible window).
+        faults.inject("", "FlexibleTimeWindow", None, Fault::Internal);
+        let reply = c.post(path, Some(token), &body).await;
+        faults.clear();
+        assert_clear_503(&reply, path);
+        assert_eq!(
+            partition(stack, &tenant_id).await,
+            before,
+            "{path}: the table changed"
+        );
+    }
+    let listed = c.get("/scheduled-calls", Some(token)).await;
+    assert_eq!(listed.body, json!([]), "{}", listed.text);
 }

@@ -227,14 +227,13 @@ async fn schedule(
         .send()
         .await;
     if let Err(e) = created {
-        // Without its schedule the item would wait forever: withdraw it.
+        // Without its schedule the item would wait forever: withdraw it, and say whether
+        // trying again may work (503) or not (500).
         state
             .store
-            .cancel_schedule(&user.tenant_id, &call.schedule_id)
+            .withdraw_schedule(&user.tenant_id, &call.schedule_id)
             .await?;
-        return Err(Error::internal(
-            aws_sdk_scheduler::error::DisplayErrorContext(&e),
-        ));
+        return Err(e.into());
     }
     tracing::info!(schedule_id = %call.schedule_id, "call scheduled");
     Ok((StatusCode::CREATED, Json(call.into())))
