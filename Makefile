@@ -5,8 +5,9 @@
 #                checks, and a smoke run of `make run`
 # and the deployment artifacts (CI runs it after `make test`):
 #   make package - every function's arm64 binary and the bridge image, then the image's smoke test
+# and the opt-in measurements: make bench (Lambda size and cold start), make soak (~40 minutes)
 
-.PHONY: setup console run test bench package
+.PHONY: setup console run test bench soak package
 
 setup:
 	infra/scripts/install-tools.sh
@@ -31,6 +32,14 @@ test: setup console
 bench:
 	cargo run --release -p infra --bin lambda-bench
 	cargo run --release -p infra --bin transcript-bench
+
+# Opt-in, about 40 minutes: the API under bounded load for 10 minutes (p50/p99, errors, the
+# server's memory each minute), then the bridge with 500 calls for 30 minutes (RSS and CPU per
+# call each minute). Not part of `make test`.
+soak: setup
+	cargo build --release -p infra --bin local-stack
+	cargo run --release -p e2e-tests --bin api-soak -- target/release/local-stack 600
+	cargo run --release -p e2e-tests --bin bridge-load -- 500 1800
 
 package: setup
 	infra/scripts/package.sh

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,

@@ -16,6 +16,7 @@ pub mod media_sim;
 pub mod mulaw;
 pub mod openai_http_sim;
 pub mod platform_rig;
+pub mod proc_stats;
 pub mod realtime_schema;
 pub mod realtime_sim;
 pub mod rtc_calls;

@@ -12,7 +12,8 @@
 //!   one measures the relay rather than the pacing.
 //!
 //! Usage: `cargo run --release -p e2e-tests --bin bridge-load -- [CALLS] [SECONDS]`
-//! (defaults 1000 calls, 30 s of steady state).
+//! (defaults 1000 calls, 30 s of steady state). Runs of a minute or more print the bridge's
+//! RSS and CPU per call every minute: `make soak` runs 500 calls for 30 minutes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,12 +21,15 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use e2e_tests::media_sim::{CallScript, ConnectOptions, MediaCall, Segment};
+use e2e_tests::proc_stats::process_usage;
 use e2e_tests::realtime_sim::{RealtimeSim, SimConfig};
 use e2e_tests::stamp;
 use shared::domain::calls::Direction;
 use shared::store::calls::CallRecord;
 
 const AUTH_TOKEN: &str = "load-test-auth-token";
+/// How often a long run prints the bridge's memory and CPU per call.
+const SAMPLE_EVERY: Duration = Duration::from_secs(60);
 const ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
 
 /// A lock-free latency histogram: 10 µs buckets up to 200 ms (the hooks run on every frame
@@ -77,30 +81,6 @@ impl Samples {
             self.max_us.load(Relaxed) as f64 / 1000.0
         )
     }
-}
-
-/// CPU seconds (user + system) and RSS in KiB of a process, from /proc.
-fn process_usage(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    let cpu = (ticks(11) + ticks(12)) / 100.0;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (cpu, rss)
 }
 
 fn free_port() -> u16 {
@@ -248,7 +228,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (cpu_start, _) = process_usage(pid);
     let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    // A soak (a long SECONDS) shows whether memory or CPU per call drift: one line a minute.
+    let deadline = started + Duration::from_secs(seconds);
+    let mut last = (started, cpu_start);
+    let mut minute = 0;
+    while Instant::now() + SAMPLE_EVERY <= deadline {
+        tokio::time::sleep(SAMPLE_EVERY).await;
+        minute += 1;
+        let (cpu, rss) = process_usage(pid);
+        let live = media.len().max(1) as f64;
+        let window = last.0.elapsed().as_secs_f64();
+        println!(
+            "minute {minute:>3}            RSS {:.1} KiB per call, CPU {:.3} ms per call-second",
+            rss.saturating_sub(rss_idle) as f64 / live,
+            (cpu - last.1) / window / live * 1000.0
+        );
+        last = (Instant::now(), cpu);
+    }
+    tokio::time::sleep(deadline.saturating_duration_since(Instant::now())).await;
     let (cpu_end, rss_load) = process_usage(pid);
     let elapsed = started.elapsed().as_secs_f64();
     for call in &media {
