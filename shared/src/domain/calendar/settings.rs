@@ -83,12 +83,15 @@ pub struct SettingsInput {
     #[schema(example = "America/New_York")]
     pub time_zone: Option<String>,
     /// Day names, e.g. `["monday", "tuesday"]` (default Monday to Friday).
+    #[schema(min_items = 1, max_items = 7)]
     pub working_days: Option<Vec<String>>,
     /// Default 09:00 to 17:00.
     pub working_hours: Option<HoursInput>,
     /// Meeting length in minutes, 5 to 480 (default 30).
+    #[schema(minimum = 5, maximum = 480)]
     pub slot_minutes: Option<u32>,
     /// Free minutes kept before and after every meeting, 0 to 240 (default 0).
+    #[schema(maximum = 240)]
     pub buffer_minutes: Option<u32>,
     /// The calendar bookings go into (default `primary`).
     pub calendar_id: Option<String>,
