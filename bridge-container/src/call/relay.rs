@@ -357,6 +357,12 @@ impl Call {
         out: &mut Vec<Out>,
     ) -> Next {
         let now = Instant::now();
+        let Some(event) =
+            self.tool_calls
+                .on_response_event(event, &mut self.response_active, &mut self.summary)
+        else {
+            return Next::Continue;
+        };
         match event {
             ServerEvent::AudioDelta { item_id, delta } => {
                 self.on_audio(&item_id, &delta, out).await
@@ -372,23 +378,6 @@ impl Call {
                     }
                 }
             }
-            ServerEvent::ResponseCreated => {
-                self.response_active = true;
-                self.summary.responses += 1;
-            }
-            ServerEvent::FunctionCallArgumentsDone {
-                call_id,
-                name,
-                arguments,
-            } => self.tool_calls.on_arguments(call_id, name, arguments),
-            ServerEvent::OutputItemDone { item } => self.tool_calls.on_item_done(item),
-            ServerEvent::ResponseDone { response } => {
-                self.response_active = false;
-                if let Some(usage) = &response.usage {
-                    usage.add_to(&mut self.summary);
-                }
-                self.tool_calls.on_response_done(&response);
-            }
             ServerEvent::InputTranscript { transcript } => self.remember(Role::User, transcript),
             ServerEvent::OutputTranscript { transcript } => {
                 self.remember(Role::Assistant, transcript)
@@ -400,6 +389,11 @@ impl Call {
                 }
                 tracing::debug!(call_id = %self.claims.call_id, code = ?error.code, "OpenAI error (recoverable)");
             }
+            // Handled by `on_response_event` above.
+            ServerEvent::ResponseCreated
+            | ServerEvent::FunctionCallArgumentsDone { .. }
+            | ServerEvent::OutputItemDone { .. }
+            | ServerEvent::ResponseDone { .. } => {}
             ServerEvent::SessionCreated
             | ServerEvent::SessionUpdated
             | ServerEvent::OutputAudioBufferStopped

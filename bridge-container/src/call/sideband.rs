@@ -96,24 +96,13 @@ impl BrowserCall {
     }
 
     fn on_event(&mut self, event: ServerEvent) -> Next {
+        let Some(event) =
+            self.tool_calls
+                .on_response_event(event, &mut self.response_active, &mut self.summary)
+        else {
+            return Next::Continue;
+        };
         match event {
-            ServerEvent::ResponseCreated => {
-                self.response_active = true;
-                self.summary.responses += 1;
-            }
-            ServerEvent::FunctionCallArgumentsDone {
-                call_id,
-                name,
-                arguments,
-            } => self.tool_calls.on_arguments(call_id, name, arguments),
-            ServerEvent::OutputItemDone { item } => self.tool_calls.on_item_done(item),
-            ServerEvent::ResponseDone { response } => {
-                self.response_active = false;
-                if let Some(usage) = &response.usage {
-                    usage.add_to(&mut self.summary);
-                }
-                self.tool_calls.on_response_done(&response);
-            }
             // The person spoke over the agent (OpenAI cuts the response on WebRTC itself).
             ServerEvent::SpeechStarted if self.response_active => self.summary.barge_ins += 1,
             ServerEvent::OutputAudioBufferStopped

@@ -15,8 +15,10 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::task::JoinSet;
 
+use shared::store::calls::BridgeSummary;
+
 use super::session::OpenAi;
-use crate::realtime::{self, OutputItem, Response};
+use crate::realtime::{self, OutputItem, Response, ServerEvent};
 use crate::tools::{Effect, Registry, ToolContext, ToolOutput};
 
 /// A tool's result, keyed by the function call it answers.
@@ -46,6 +48,39 @@ impl ToolCalls {
             ran: HashSet::new(),
             running: JoinSet::new(),
         }
+    }
+
+    /// The events that move a call's responses and function calls on, handled alike for
+    /// phone and browser calls: responses and their token usage are counted in `summary`,
+    /// `active` says whether one is in progress, and function calls wait here to run. Any other
+    /// event is given back.
+    pub(super) fn on_response_event(
+        &mut self,
+        event: ServerEvent,
+        active: &mut bool,
+        summary: &mut BridgeSummary,
+    ) -> Option<ServerEvent> {
+        match event {
+            ServerEvent::ResponseCreated => {
+                *active = true;
+                summary.responses += 1;
+            }
+            ServerEvent::FunctionCallArgumentsDone {
+                call_id,
+                name,
+                arguments,
+            } => self.on_arguments(call_id, name, arguments),
+            ServerEvent::OutputItemDone { item } => self.on_item_done(item),
+            ServerEvent::ResponseDone { response } => {
+                *active = false;
+                if let Some(usage) = &response.usage {
+                    usage.add_to(summary);
+                }
+                self.on_response_done(&response);
+            }
+            other => return Some(other),
+        }
+        None
     }
 
     /// `response.function_call_arguments.done`.
