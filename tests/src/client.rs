@@ -91,6 +91,14 @@ impl Client {
         self.send(r).await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut r = self.request(reqwest::Method::DELETE, path);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        self.send(r).await
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         self.json(reqwest::Method::POST, path, token, body).await
     }

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::client::{Client, Reply, email};
 use e2e_tests::proc_stats::process_usage;
-use reqwest::Method;
 use serde_json::json;
 
 /// What a minute of the run saw.
@@ -84,7 +83,7 @@ async fn tenant_loop(
                 let made = c.post("/realtime/custom-scenario", token, &body).await;
                 if let Some(id) = made.body["scenario_id"].as_str() {
                     let path = format!("/custom-scenarios/{id}");
-                    c.json(Method::DELETE, &path, token, &json!({})).await;
+                    c.delete(&path, token).await;
                 }
                 made
             }
@@ -96,7 +95,7 @@ async fn tenant_loop(
                 let made = c.post("/schedule-call", token, &body).await;
                 if let Some(id) = made.body["schedule_id"].as_str() {
                     let path = format!("/scheduled-calls/{id}");
-                    c.json(Method::DELETE, &path, token, &json!({})).await;
+                    c.delete(&path, token).await;
                 }
                 made
             }
@@ -105,7 +104,7 @@ async fn tenant_loop(
                 let made = c.post("/webhooks", token, &body).await;
                 if let Some(id) = made.body["id"].as_str() {
                     let path = format!("/webhooks/{id}");
-                    c.json(Method::DELETE, &path, token, &json!({})).await;
+                    c.delete(&path, token).await;
                 }
                 made
             }

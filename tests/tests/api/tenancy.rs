@@ -214,12 +214,7 @@ impl World<'_> {
             }
             Kind::Number => {
                 self.c
-                    .json(
-                        Method::DELETE,
-                        &format!("/twilio/release-number/{}", escaped(id)),
-                        token,
-                        &json!({}),
-                    )
+                    .delete(&format!("/twilio/release-number/{}", escaped(id)), token)
                     .await
             }
             Kind::Call => {
@@ -229,24 +224,10 @@ impl World<'_> {
             }
             Kind::Schedule => {
                 self.c
-                    .json(
-                        Method::DELETE,
-                        &format!("/scheduled-calls/{id}"),
-                        token,
-                        &json!({}),
-                    )
+                    .delete(&format!("/scheduled-calls/{id}"), token)
                     .await
             }
-            Kind::Webhook => {
-                self.c
-                    .json(
-                        Method::DELETE,
-                        &format!("/webhooks/{id}"),
-                        token,
-                        &json!({}),
-                    )
-                    .await
-            }
+            Kind::Webhook => self.c.delete(&format!("/webhooks/{id}"), token).await,
             Kind::Session => {
                 let offer = json!({"session_id": id, "type": "offer", "sdp": OFFER});
                 self.c.post("/realtime/signal", token, &offer).await
@@ -338,20 +319,14 @@ impl World<'_> {
                     return Ok(());
                 };
                 let path = format!("/custom-scenarios/{id}");
-                let reply = self
-                    .c
-                    .json(Method::DELETE, &path, self.token(by), &json!({}))
-                    .await;
+                let reply = self.c.delete(&path, self.token(by)).await;
                 if by == owner {
                     expect_status(&reply, &[200], "a scenario deleted by its owner")?;
                     self.tenants[owner].scenarios.retain(|(s, _)| *s != id);
                     Ok(())
                 } else {
                     let unknown_path = format!("/custom-scenarios/{}", unknown_id(Kind::Scenario));
-                    let unknown = self
-                        .c
-                        .json(Method::DELETE, &unknown_path, self.token(by), &json!({}))
-                        .await;
+                    let unknown = self.c.delete(&unknown_path, self.token(by)).await;
                     self.same_as_unknown(&reply, &unknown, "a scenario deleted by another tenant")
                 }
             }
@@ -371,12 +346,7 @@ impl World<'_> {
             Op::DisconnectCalendar { by } => {
                 let reply = self
                     .c
-                    .json(
-                        Method::DELETE,
-                        "/google-calendar/connection",
-                        self.token(by),
-                        &json!({}),
-                    )
+                    .delete("/google-calendar/connection", self.token(by))
                     .await;
                 if self.tenants[by].calendar {
                     expect_status(&reply, &[204], "a connected calendar disconnected")?;
