@@ -41,7 +41,10 @@ async fn run(base_url: &str, token: &str, seed: u64, name: &str) -> usize {
         .and_then(|s| s.parse::<u64>().ok())
         .map_or(seed, |s| s + seed);
     let reports = report_dir().join(name);
+    std::fs::create_dir_all(&reports).expect("create the report directory");
     let run = tokio::process::Command::new("schemathesis")
+        // Its example cache (`.schemathesis/`) goes beside the reports, not into the checkout.
+        .current_dir(&reports)
         .args(["run", &format!("{base_url}/openapi.json")])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--checks", CHECKS])
