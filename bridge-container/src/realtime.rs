@@ -209,6 +209,15 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// What the call record says of it: the code only, since OpenAI's messages can quote a
+    /// part of the key ("Incorrect API key provided: sk-…").
+    pub fn describe(&self) -> String {
+        format!(
+            "OpenAI error {}",
+            self.code.as_deref().unwrap_or("without a code")
+        )
+    }
+
     /// Errors after which the session cannot go on. Most Realtime errors are recoverable
     /// (OpenAI: "the session will stay open"); these are not.
     pub fn is_fatal(&self) -> bool {

@@ -27,7 +27,7 @@
 //! small (no audio is kept, at most [`MAX_LOGGED_EVENTS`] events are logged) so the load benchmark
 //! can run about a thousand sessions, with `validate` off.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -116,6 +116,17 @@ pub enum Fault {
     SessionExpiredAfterMs(u64),
 }
 
+/// How the simulator answers one coming upgrade (see [`RealtimeSim::fail_next_upgrades`]),
+/// whatever the request says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UpgradeFault {
+    /// Refuses it with this HTTP status and an OpenAI error body (429 `rate_limit_exceeded`,
+    /// 5xx `server_error`, 401 `invalid_api_key`, else `invalid_request_error`).
+    Refuse(u16),
+    /// Accepts it, then never says a word (no `session.created`): a set-up that times out.
+    Silent,
+}
+
 /// A function call the model makes instead of answering one user turn.
 #[derive(Clone, Debug)]
 pub struct FunctionCallScript {
@@ -141,6 +152,8 @@ pub struct SessionLog {
     /// The `?call_id=` of a sideband upgrade.
     pub rtc_call_id: Option<String>,
     pub authorized: bool,
+    /// The status the upgrade was refused with, if it was.
+    pub refused: Option<u16>,
     /// Client events received, except `input_audio_buffer.append` (at most [`MAX_LOGGED_EVENTS`]).
     pub events: Vec<Value>,
     pub appended_bytes: usize,
@@ -196,6 +209,7 @@ impl RealtimeSim {
             config,
             api_key: api_key.clone(),
             faults: Mutex::new(Vec::new()),
+            upgrade_faults: Mutex::new(VecDeque::new()),
             function_calls: Mutex::new(Vec::new()),
             sessions: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
@@ -217,6 +231,11 @@ impl RealtimeSim {
     /// Faults for the sessions opened from now on.
     pub fn set_faults(&self, faults: Vec<Fault>) {
         *lock(&self.shared.faults) = faults;
+    }
+
+    /// The next upgrades, one fault each, in order; those after them are served as usual.
+    pub fn fail_next_upgrades(&self, faults: &[UpgradeFault]) {
+        lock(&self.shared.upgrade_faults).extend(faults.iter().copied());
     }
 
     /// Function-call scripts for the sessions opened from now on.
@@ -286,6 +305,7 @@ struct Shared {
     config: SimConfig,
     api_key: String,
     faults: Mutex<Vec<Fault>>,
+    upgrade_faults: Mutex<VecDeque<UpgradeFault>>,
     function_calls: Mutex<Vec<FunctionCallScript>>,
     sessions: Mutex<Vec<Arc<Mutex<SessionLog>>>>,
     violations: Mutex<Vec<String>>,
@@ -382,9 +402,20 @@ impl Upgrade {
         }
     }
 
-    /// The HTTP error that refuses the upgrade, if any.
-    fn refusal(&self) -> Option<ErrorResponse> {
-        let (status, code, message) = if !self.path_ok {
+    /// The HTTP error that refuses the upgrade, if any: `fault`'s, else what the request earns.
+    fn refusal(&self, fault: Option<UpgradeFault>) -> Option<ErrorResponse> {
+        let injected;
+        let (status, code, message) = if let Some(UpgradeFault::Refuse(status)) = fault {
+            let status = StatusCode::from_u16(status).expect("an HTTP status");
+            let code = match status.as_u16() {
+                429 => "rate_limit_exceeded",
+                401 => "invalid_api_key",
+                s if s >= 500 => "server_error",
+                _ => "invalid_request_error",
+            };
+            injected = format!("Simulated refusal ({})", status.as_u16());
+            (status, code, injected.as_str())
+        } else if !self.path_ok {
             (StatusCode::NOT_FOUND, "not_found", "Invalid URL")
         } else if !self.authorized {
             (
@@ -414,11 +445,17 @@ impl Upgrade {
 #[allow(clippy::result_large_err)]
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
     let mut upgrade = Upgrade::default();
+    let mut fault = None;
+    let mut refused = None;
     let handshake =
         tokio_tungstenite::accept_hdr_async(stream, |request: &Request, response: Response| {
             upgrade = Upgrade::read(request, &shared.api_key, &shared.rtc_calls);
-            match upgrade.refusal() {
-                Some(refusal) => Err(refusal),
+            fault = lock(&shared.upgrade_faults).pop_front();
+            match upgrade.refusal(fault) {
+                Some(refusal) => {
+                    refused = Some(refusal.status().as_u16());
+                    Err(refusal)
+                }
                 None => Ok::<Response, ErrorResponse>(response),
             }
         })
@@ -431,6 +468,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watc
         model: upgrade.model.clone(),
         rtc_call_id: upgrade.rtc_call_id.clone(),
         authorized: upgrade.authorized,
+        refused,
         ..SessionLog::default()
     }));
     lock(&shared.sessions).push(log.clone());
@@ -449,6 +487,10 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, shutdown: watc
                 format!("OpenAI-Beta header sent ({header}); GA only"),
             );
             close_with(ws, 4000, "beta_api_shape_disabled").await;
+        }
+        Ok(mut ws) if fault == Some(UpgradeFault::Silent) => {
+            // Reads until the client gives up; says nothing.
+            while let Some(Ok(_)) = ws.next().await {}
         }
         Ok(ws) => {
             let sideband = upgrade

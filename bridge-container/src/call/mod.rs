@@ -94,6 +94,7 @@ pub async fn run_browser(bridge: Bridge, tenant_id: String, call_id: String, rtc
             tracing::warn!(call_id = %call_id, error = %e, "could not watch a browser call");
             BridgeSummary {
                 end_reason: EndReason::OpenAiUnavailable.as_str().to_string(),
+                end_detail: Some(e),
                 stream_ms: started.elapsed().as_millis() as u64,
                 ..BridgeSummary::default()
             }
@@ -145,7 +146,7 @@ async fn open_sideband(
         "{}?call_id={rtc_call_id}",
         bridge.app.config.openai.realtime_url
     );
-    let socket = session::connect(bridge, url).await?;
+    let socket = session::connect(bridge, url).await.map_err(|e| e.detail)?;
     let mut openai = session::OpenAi::new(socket);
     let update = crate::realtime::sideband_session_update(&instructions, tools.definitions());
     openai.send(update);

@@ -115,7 +115,7 @@ impl Call {
         })
     }
 
-    fn session_task(&self) -> oneshot::Receiver<Result<OpenAi, String>> {
+    fn session_task(&self) -> oneshot::Receiver<Result<OpenAi, session::Unavailable>> {
         session::spawn(
             &self.bridge,
             &self.session,
@@ -165,7 +165,7 @@ impl Call {
                 match connecting.as_mut() {
                     Some(rx) => rx
                         .await
-                        .unwrap_or_else(|_| Err("session task failed".into())),
+                        .unwrap_or_else(|_| Err(session::Unavailable::lost_task())),
                     None => std::future::pending().await,
                 }
             };
@@ -217,11 +217,16 @@ impl Call {
                             Next::Continue
                         }
                         Err(e) if openai.is_some() => {
-                            tracing::warn!(call_id = %self.claims.call_id, error = %e, "session rotation failed; keeping the current session");
+                            tracing::warn!(call_id = %self.claims.call_id, error = %e.detail, "session rotation failed; keeping the current session");
                             Next::Continue
                         }
                         Err(e) => {
-                            tracing::warn!(call_id = %self.claims.call_id, error = %e, "no OpenAI session");
+                            tracing::warn!(call_id = %self.claims.call_id, error = %e.detail, "no OpenAI session");
+                            self.summary.end_detail = Some(if greeted {
+                                format!("the OpenAI session was lost and none could replace it: {}", e.detail)
+                            } else {
+                                e.detail
+                            });
                             Next::End(EndReason::OpenAiUnavailable)
                         }
                     }
@@ -385,6 +390,7 @@ impl Call {
             ServerEvent::Error { error } => {
                 if error.is_fatal() {
                     tracing::warn!(call_id = %self.claims.call_id, code = ?error.code, "fatal OpenAI error");
+                    self.summary.end_detail = Some(error.describe());
                     return Next::End(EndReason::OpenAiError);
                 }
                 tracing::debug!(call_id = %self.claims.call_id, code = ?error.code, "OpenAI error (recoverable)");

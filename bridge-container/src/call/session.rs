@@ -28,6 +28,69 @@ pub(super) type OpenAiSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Events queued for OpenAI (about five seconds of caller audio) before new ones are dropped.
 const OPENAI_QUEUE: usize = 256;
 
+/// Tries at opening a session before the call gives up on OpenAI. A refusal now and then (a
+/// 429 or a 5xx, a dropped connection, a set-up that timed out) should not cost a caller the
+/// call; the caller's audio is kept meanwhile.
+const OPEN_ATTEMPTS: u32 = 3;
+
+/// The pause before the second try; doubled before each one after.
+const FIRST_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Why no session could be opened: the call record keeps `detail` (it never holds the key).
+#[derive(Debug)]
+pub(super) struct Unavailable {
+    pub(super) detail: String,
+    /// Whether another try may succeed. A refusal that would repeat (a wrong key, a bad
+    /// request) or a fatal error event is not worth waiting for.
+    transient: bool,
+}
+
+impl Unavailable {
+    fn transient(detail: impl Into<String>) -> Self {
+        Unavailable {
+            detail: detail.into(),
+            transient: true,
+        }
+    }
+
+    fn permanent(detail: impl Into<String>) -> Self {
+        Unavailable {
+            detail: detail.into(),
+            transient: false,
+        }
+    }
+
+    /// The task opening the session ended without an answer (it panicked).
+    pub(super) fn lost_task() -> Self {
+        Unavailable::permanent("the task opening the OpenAI session failed")
+    }
+
+    /// A failed WebSocket connect: refusals with 408, 429 and 5xx and lost connections are
+    /// worth another try; other refusals, bad URLs and TLS failures are not.
+    fn from_connect(e: tokio_tungstenite::tungstenite::Error) -> Self {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        match e {
+            WsError::Http(response) => {
+                let status = response.status();
+                let detail = format!(
+                    "OpenAI refused the connection with HTTP {}",
+                    status.as_u16()
+                );
+                if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
+                    Unavailable::transient(detail)
+                } else {
+                    Unavailable::permanent(detail)
+                }
+            }
+            WsError::Io(e) => Unavailable::transient(format!("OpenAI connect failed: {e}")),
+            WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Protocol(_) => {
+                Unavailable::transient(format!("OpenAI connect failed: {e}"))
+            }
+            e => Unavailable::permanent(format!("OpenAI connect failed: {e}")),
+        }
+    }
+}
+
 /// An open Realtime session: its socket and the events waiting to be written. One socket,
 /// read and written by the one task of the call: no split halves to lock on every poll.
 pub(super) struct OpenAi {
@@ -140,6 +203,7 @@ impl Drop for OpenAi {
 
 /// What every session of one call is configured with, fixed at admission.
 /// The texts are shared with the other calls configured alike ([`crate::intern`]).
+#[derive(Clone)]
 pub(super) struct SessionConfig {
     pub(super) instructions: Arc<str>,
     pub(super) voice: String,
@@ -153,73 +217,102 @@ pub(super) fn spawn(
     bridge: &Bridge,
     config: &SessionConfig,
     history: Vec<(Role, String)>,
-) -> oneshot::Receiver<Result<OpenAi, String>> {
+) -> oneshot::Receiver<Result<OpenAi, Unavailable>> {
     let (tx, rx) = oneshot::channel();
-    let future = open_session(
-        bridge.clone(),
-        config.instructions.clone(),
-        config.voice.clone(),
-        config.tools.clone(),
-        history,
-    );
+    let (bridge, config) = (bridge.clone(), config.clone());
     tokio::spawn(async move {
-        let _ = tx.send(future.await);
+        let _ = tx.send(open_session(&bridge, &config, &history).await);
     });
     rx
 }
 
-/// Opens a Realtime session configured for this call and waits until it is ready; `history`
-/// seeds it with the conversation so far (rotation and reconnects).
+/// Opens a Realtime session for the call, trying again after a transient failure (see
+/// [`OPEN_ATTEMPTS`]); `history` seeds it with the conversation so far (rotation and
+/// reconnects).
 async fn open_session(
-    bridge: Bridge,
-    instructions: Arc<str>,
-    voice: String,
-    tools: Arc<str>,
-    history: Vec<(Role, String)>,
-) -> Result<OpenAi, String> {
-    let tools: Value = serde_json::from_str(&tools).map_err(|e| e.to_string())?;
+    bridge: &Bridge,
+    config: &SessionConfig,
+    history: &[(Role, String)],
+) -> Result<OpenAi, Unavailable> {
+    let mut pause = FIRST_RETRY_AFTER;
+    for attempt in 1.. {
+        match try_open_session(bridge, config, history).await {
+            Ok(session) => return Ok(session),
+            Err(e) if e.transient && attempt < OPEN_ATTEMPTS => {
+                tracing::warn!(attempt, error = %e.detail, "no OpenAI session yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(mut e) => {
+                if attempt > 1 {
+                    e.detail = format!("{} ({attempt} attempts)", e.detail);
+                }
+                return Err(e);
+            }
+        }
+    }
+    unreachable!("the attempts end with a session or an error")
+}
+
+/// One try at opening a session configured for the call and waiting until it is ready.
+async fn try_open_session(
+    bridge: &Bridge,
+    config: &SessionConfig,
+    history: &[(Role, String)],
+) -> Result<OpenAi, Unavailable> {
+    let tools: Value = serde_json::from_str(&config.tools)
+        .map_err(|e| Unavailable::permanent(format!("the call's tools: {e}")))?;
     let openai = &bridge.app.config.openai;
     let url = format!("{}?model={}", openai.realtime_url, openai.model);
-    let mut socket = connect(&bridge, url).await?;
+    let mut socket = connect(bridge, url).await?;
+    let lost = |e: tokio_tungstenite::tungstenite::Error| {
+        Unavailable::transient(format!("OpenAI session set-up failed: {e}"))
+    };
     let setup = async {
         wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionCreated)).await?;
-        let update =
-            realtime::session_update(&instructions, &voice, &openai.transcription_model, tools);
+        let update = realtime::session_update(
+            &config.instructions,
+            &config.voice,
+            &openai.transcription_model,
+            tools,
+        );
         socket
             .feed(OpenAiMessage::text(update))
             .await
-            .map_err(|e| e.to_string())?;
-        for (role, text) in &history {
+            .map_err(lost)?;
+        for (role, text) in history {
             socket
                 .feed(OpenAiMessage::text(realtime::history_item(*role, text)))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(lost)?;
         }
-        socket.flush().await.map_err(|e| e.to_string())?;
+        socket.flush().await.map_err(lost)?;
         wait_for(&mut socket, |e| matches!(e, ServerEvent::SessionUpdated)).await
     };
     tokio::time::timeout(bridge.settings.openai_connect_timeout, setup)
         .await
-        .map_err(|_| "OpenAI session set-up timed out".to_string())??;
+        .map_err(|_| Unavailable::transient("OpenAI session set-up timed out"))??;
     Ok(OpenAi::new(socket))
 }
 
 /// Connects to Realtime at `url` with the platform's key (a new session with `?model=`, or the
 /// sideband of a browser call with `?call_id=`), within the connect timeout.
-pub(super) async fn connect(bridge: &Bridge, url: String) -> Result<OpenAiSocket, String> {
+pub(super) async fn connect(bridge: &Bridge, url: String) -> Result<OpenAiSocket, Unavailable> {
     let key = bridge
         .app
         .config
         .openai
         .api_key
         .clone()
-        .ok_or("OPENAI_API_KEY is not configured")?;
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        .ok_or_else(|| Unavailable::permanent("OPENAI_API_KEY is not configured"))?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| Unavailable::permanent(format!("the Realtime URL: {e}")))?;
     request.headers_mut().insert(
         "authorization",
         format!("Bearer {key}")
             .parse()
-            .map_err(|_| "bad API key header")?,
+            .map_err(|_| Unavailable::permanent("the API key is not a valid header value"))?,
     );
     // tungstenite zero-fills the free part of its read buffer before every read, so a small
     // buffer is cheaper per message as well as per call (a larger frame grows it).
@@ -234,8 +327,8 @@ pub(super) async fn connect(bridge: &Bridge, url: String) -> Result<OpenAiSocket
     );
     let (socket, _) = tokio::time::timeout(bridge.settings.openai_connect_timeout, connect)
         .await
-        .map_err(|_| "OpenAI connect timed out")?
-        .map_err(|e| format!("OpenAI connect failed: {e}"))?;
+        .map_err(|_| Unavailable::transient("OpenAI connect timed out"))?
+        .map_err(Unavailable::from_connect)?;
     Ok(socket)
 }
 
@@ -243,21 +336,24 @@ pub(super) async fn connect(bridge: &Bridge, url: String) -> Result<OpenAiSocket
 async fn wait_for(
     rx: &mut OpenAiSocket,
     wanted: impl Fn(&ServerEvent) -> bool,
-) -> Result<(), String> {
+) -> Result<(), Unavailable> {
     while let Some(message) = rx.next().await {
-        let message = message.map_err(|e| e.to_string())?;
+        let message = message
+            .map_err(|e| Unavailable::transient(format!("OpenAI session set-up failed: {e}")))?;
         if let OpenAiMessage::Text(text) = message {
             let event = realtime::parse(&text);
             if let ServerEvent::Error { error } = &event {
-                return Err(format!(
-                    "OpenAI error: {}",
-                    error.code.as_deref().unwrap_or("unknown")
-                ));
+                return Err(Unavailable {
+                    detail: error.describe(),
+                    transient: !error.is_fatal(),
+                });
             }
             if wanted(&event) {
                 return Ok(());
             }
         }
     }
-    Err("OpenAI closed the session".into())
+    Err(Unavailable::transient(
+        "OpenAI closed the session during set-up",
+    ))
 }

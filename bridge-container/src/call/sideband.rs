@@ -112,6 +112,7 @@ impl BrowserCall {
             }
             ServerEvent::Error { error } if error.is_fatal() => {
                 tracing::warn!(call_id = %self.call_id, code = ?error.code, "fatal OpenAI error on a browser call");
+                self.summary.end_detail = Some(error.describe());
                 return Next::End(EndReason::OpenAiError);
             }
             _ => {}

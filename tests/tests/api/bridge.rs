@@ -7,7 +7,7 @@ use bridge::Settings;
 use e2e_tests::Options;
 use e2e_tests::bridge_rig::{BridgeRig, PlacedCall};
 use e2e_tests::media_sim::{CallScript, ConnectError, Segment};
-use e2e_tests::realtime_sim::{Fault, FunctionCallScript, SimConfig};
+use e2e_tests::realtime_sim::{Fault, FunctionCallScript, SimConfig, UpgradeFault};
 use shared::domain::calls::Direction;
 use shared::store::calls::CallRecord;
 
@@ -239,6 +239,113 @@ async fn an_openai_disconnect_recovers_with_a_new_session() {
     rig.assert_no_spec_violations();
 }
 
+/// Waits until the simulator has seen `n` upgrades.
+async fn upgrades(rig: &BridgeRig, n: usize) {
+    for _ in 0..100 {
+        if rig.openai.sessions().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("OpenAI never saw {n} upgrades");
+}
+
+#[tokio::test]
+async fn a_reconnect_refused_or_left_unanswered_is_tried_again_and_the_call_goes_on() {
+    let settings = Settings {
+        openai_connect_timeout: Duration::from_millis(600),
+        ..Settings::default()
+    };
+    let rig = rig(SimConfig::default(), settings).await;
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(1000)]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 4500 },
+                Segment::Speech { ms: 500 },
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    upgrades(&rig, 1).await;
+    // Only the first session is dropped; the next two upgrades fail in two ways.
+    rig.openai.set_faults(vec![]);
+    rig.openai
+        .fail_next_upgrades(&[UpgradeFault::Refuse(503), UpgradeFault::Silent]);
+    assert!(media.wait_closed(Duration::from_secs(20)).await);
+    let sessions = rig.openai.sessions();
+    assert_eq!(sessions.len(), 4, "first, refused, silent, replacement");
+    assert_eq!(sessions[1].refused, Some(503));
+    assert!(
+        sessions[2].events.is_empty(),
+        "the silent one was given up on"
+    );
+    assert!(sessions[3].append_count > 0, "the caller was heard again");
+    assert!(
+        !media.report().closed_by_server,
+        "the caller hung up, not us"
+    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+    assert_eq!(summary["session_rotations"], 1);
+    assert!(summary.get("end_detail").is_none(), "{summary}");
+    rig.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_call_openai_keeps_refusing_ends_and_the_record_says_why() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(800)]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(&call, script(vec![Segment::Silence { ms: 10_000 }]))
+        .await
+        .expect("admitted");
+    upgrades(&rig, 1).await;
+    rig.openai.set_faults(vec![]);
+    rig.openai
+        .fail_next_upgrades(&[UpgradeFault::Refuse(429); 3]);
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert!(media.report().closed_by_server);
+    let refused: Vec<_> = rig.openai.sessions().iter().map(|s| s.refused).collect();
+    assert_eq!(
+        refused,
+        [None, Some(429), Some(429), Some(429)],
+        "three tries, no more"
+    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "openai_unavailable");
+    assert_eq!(
+        summary["end_detail"],
+        "the OpenAI session was lost and none could replace it: \
+         OpenAI refused the connection with HTTP 429 (3 attempts)"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_that_would_repeat_is_not_tried_again() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    rig.openai.fail_next_upgrades(&[UpgradeFault::Refuse(401)]);
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(&call, script(vec![Segment::Silence { ms: 5000 }]))
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert!(media.report().closed_by_server);
+    assert_eq!(rig.openai.sessions().len(), 1, "a wrong key is not retried");
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "openai_unavailable");
+    assert_eq!(
+        summary["end_detail"],
+        "OpenAI refused the connection with HTTP 401"
+    );
+}
+
 #[tokio::test]
 async fn a_fatal_openai_error_ends_the_call_cleanly() {
     let rig = rig(SimConfig::default(), Settings::default()).await;
@@ -251,10 +358,9 @@ async fn a_fatal_openai_error_ends_the_call_cleanly() {
         .expect("admitted");
     assert!(media.wait_closed(Duration::from_secs(10)).await);
     assert!(media.report().closed_by_server);
-    assert_eq!(
-        rig.bridge_summary(&call.call_id).await["end_reason"],
-        "openai_error"
-    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "openai_error");
+    assert_eq!(summary["end_detail"], "OpenAI error session_expired");
     rig.assert_no_spec_violations();
 }
 

@@ -75,6 +75,10 @@ pub struct BridgeSummary {
     /// `caller_hung_up`, `agent_ended`, `max_duration`, `openai_error`, `openai_disconnected`,
     /// `shutdown`, ...
     pub end_reason: String,
+    /// What went wrong, when the bridge gave up on the call (`openai_unavailable`,
+    /// `openai_error`): e.g. "OpenAI refused the connection with HTTP 429 (3 attempts)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_detail: Option<String>,
 }
 
 impl CallRecord {

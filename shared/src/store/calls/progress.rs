@@ -102,6 +102,7 @@ pub(super) fn bridge_summary(item: &Item) -> Option<BridgeSummary> {
         output_text_tokens: n("output_text_tokens"),
         output_audio_tokens: n("output_audio_tokens"),
         end_reason,
+        end_detail: item.opt_str("bridge_end_detail"),
     })
 }
 
@@ -415,6 +416,9 @@ impl Store {
         let mut sets = SetClauses::default()
             .set("bridge_end_reason", s(&summary.end_reason))
             .set("updated_at", s(now_rfc3339()));
+        if let Some(detail) = &summary.end_detail {
+            sets = sets.set("bridge_end_detail", s(detail));
+        }
         for (k, v) in BRIDGE_NUMBERS.iter().zip(summary.numbers()) {
             sets = sets.set(&format!("bridge_{k}"), n(v));
         }
