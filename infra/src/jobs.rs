@@ -137,10 +137,23 @@ pub async fn run_once(state: &AppState) -> Result<usize> {
     Ok(messages.len())
 }
 
-/// Runs jobs as they come, forever (pausing `idle` when there were none).
-pub async fn run(state: AppState, idle: Duration) {
+/// Sends the jobs the queue refused, as the schedule of the `job-worker` function does on AWS.
+pub async fn sweep(state: &AppState) -> Result<usize> {
+    crate::permissions::as_worker("job-worker", shared::jobs::send_kept_jobs(state)).await
+}
+
+/// Runs jobs as they come, forever (pausing `idle` when there were none), and sweeps kept jobs
+/// every `sweep_every`.
+pub async fn run(state: AppState, idle: Duration, sweep_every: Duration) {
     let state = crate::permissions::guarded(&state);
+    let mut next_sweep = tokio::time::Instant::now() + sweep_every;
     loop {
+        if tokio::time::Instant::now() >= next_sweep {
+            next_sweep = tokio::time::Instant::now() + sweep_every;
+            if let Err(e) = sweep(&state).await {
+                tracing::warn!(error = %e, "local sweep of kept jobs failed");
+            }
+        }
         match run_once(&state).await {
             Ok(0) => tokio::time::sleep(idle).await,
             Ok(_) => {}

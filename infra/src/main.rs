@@ -80,7 +80,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(config).await;
     infra::prepare(&state).await?;
     tokio::spawn(infra::scheduler::run(state.clone(), Duration::from_secs(1)));
-    tokio::spawn(infra::jobs::run(state.clone(), Duration::from_millis(200)));
+    tokio::spawn(infra::jobs::run(
+        state.clone(),
+        Duration::from_millis(200),
+        Duration::from_secs(60),
+    ));
     let bridge = bridge::Bridge::new(
         infra::permissions::guarded_as(&state, "bridge"),
         bridge::Settings::from_env(),

@@ -63,7 +63,7 @@ async fn try_emit(
             body: body.clone(),
             attempt: 1,
         };
-        queue.send(&job, std::time::Duration::ZERO).await?;
+        crate::jobs::hand_over(state, queue, &job).await?;
     }
     Ok(())
 }

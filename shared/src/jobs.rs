@@ -73,10 +73,15 @@ impl JobQueue {
 
     /// Sends `job`, to be received no earlier than `delay` from now (at most 15 minutes).
     pub async fn send(&self, job: &Job, delay: Duration) -> Result<()> {
+        self.send_body(job.to_body()?, delay).await
+    }
+
+    /// Sends a job's message body as it is.
+    async fn send_body(&self, body: String, delay: Duration) -> Result<()> {
         self.client
             .send_message()
             .queue_url(&self.url)
-            .message_body(job.to_body()?)
+            .message_body(body)
             .delay_seconds(delay.as_secs().min(900) as i32)
             .send()
             .await
@@ -88,6 +93,39 @@ impl JobQueue {
             })?;
         Ok(())
     }
+}
+
+/// Puts `job` on the queue to run now; if the queue refuses it (after the SDK's retries), keeps
+/// it in the table for [`send_kept_jobs`] instead. What a webhook was answered for is then
+/// never lost (Twilio does not repeat a recording callback); this fails only if both do.
+pub async fn hand_over(state: &AppState, queue: &JobQueue, job: &Job) -> Result<()> {
+    let Err(refused) = queue.send(job, Duration::ZERO).await else {
+        return Ok(());
+    };
+    tracing::warn!(error = %refused, "the job queue refused a job; keeping it for the sweep");
+    state.store.keep_job(&job.to_body()?).await
+}
+
+/// Kept jobs one sweep sends at most (a sweep runs every few minutes).
+const SWEEP_BATCH: i32 = 100;
+
+/// Sends the jobs the queue refused earlier, oldest first, forgetting each once sent, and
+/// returns how many it sent. It stops at the first refusal: the queue is still failing, and
+/// the next sweep tries again. A job sent but not forgotten (the delete failed) is sent again
+/// next time, which is safe: every job may run twice.
+pub async fn send_kept_jobs(state: &AppState) -> Result<usize> {
+    let Some(queue) = &state.jobs else {
+        return Ok(0);
+    };
+    let kept = state.store.kept_jobs(SWEEP_BATCH).await?;
+    for job in &kept {
+        queue.send_body(job.body.clone(), Duration::ZERO).await?;
+        state.store.forget_kept_job(&job.key).await?;
+    }
+    if !kept.is_empty() {
+        tracing::info!(sent = kept.len(), "kept jobs handed to the queue");
+    }
+    Ok(kept.len())
 }
 
 /// Hands a call's finished recording over for transcription, when calls are transcribed on
@@ -106,7 +144,7 @@ pub async fn request_transcript(
         call_id: call_id.to_string(),
         recording_sid: recording_sid.to_string(),
     };
-    queue.send(&job, Duration::ZERO).await?;
+    hand_over(state, queue, &job).await?;
     tracing::info!(call_id, "transcript requested");
     Ok(())
 }

@@ -192,6 +192,7 @@ impl TestStack {
                             tokio::spawn(infra::jobs::run(
                                 state.clone(),
                                 std::time::Duration::from_millis(50),
+                                std::time::Duration::from_millis(500),
                             ));
                         }
                         let _ = ready_tx.send(Ok((addr, env, dlq)));

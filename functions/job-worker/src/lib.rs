@@ -5,10 +5,46 @@
 //! A job that fails is reported in the batch response, so SQS delivers that message again
 //! (and, after the queue's maximum receives, moves it to the dead-letter queue); the others of
 //! the batch are done.
+//!
+//! A schedule also invokes it every few minutes to send the jobs the queue refused when they
+//! were made (kept in the table, see [`shared::jobs::hand_over`]).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use serde::Deserialize;
 use shared::jobs::Job;
 use shared::{AppState, Error, Result};
+
+/// What the function is invoked with.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Invocation {
+    /// `{"sweep": "kept_jobs"}`: the schedule's input (template.yaml). First, since an SQS
+    /// event is the shape that takes anything.
+    Sweep {
+        sweep: Sweep,
+    },
+    Jobs(SqsEvent),
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Sweep {
+    KeptJobs,
+}
+
+/// Runs an invocation: a batch (the failed jobs in the response) or a sweep (an error fails
+/// the invocation, so the function's error alarm sees a queue that keeps refusing).
+pub async fn handle(state: &AppState, invocation: Invocation) -> Result<SqsBatchResponse> {
+    match invocation {
+        Invocation::Jobs(event) => Ok(handle_event(state, event).await),
+        Invocation::Sweep {
+            sweep: Sweep::KeptJobs,
+        } => {
+            shared::jobs::send_kept_jobs(state).await?;
+            Ok(SqsBatchResponse::default())
+        }
+    }
+}
 
 /// Runs every message of a batch, side by side (so a batch takes one job's time, which the
 /// function's timeout is sized for); the ones that failed are in the response, for SQS to
@@ -69,5 +105,26 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
             };
             webhooks::delivery::run(state, &delivery).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedules_input_is_a_sweep_and_a_queue_batch_is_jobs() {
+        let sweep: Invocation = serde_json::from_str(r#"{"sweep":"kept_jobs"}"#).unwrap();
+        assert!(matches!(
+            sweep,
+            Invocation::Sweep {
+                sweep: Sweep::KeptJobs
+            }
+        ));
+        let batch = r#"{"Records":[{"messageId":"m1","body":"{}","eventSource":"aws:sqs"}]}"#;
+        let Invocation::Jobs(event) = serde_json::from_str(batch).unwrap() else {
+            panic!("a batch read as a sweep");
+        };
+        assert_eq!(event.records.len(), 1);
     }
 }

@@ -322,7 +322,14 @@ pub const CONTEXTS: &[Context] = &[
         name: "job-worker",
         grants: &[grant(
             Worker("job-worker"),
-            &[GetItem, Query, PutItem, UpdateItem, BatchWriteItem],
+            &[
+                GetItem,
+                Query,
+                PutItem,
+                UpdateItem,
+                DeleteItem,
+                BatchWriteItem,
+            ],
         )],
     },
     Context {

@@ -24,6 +24,7 @@
 //! | refresh token       | `RT#<sha256 of token>`           | `RT`             |
 //! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
 //! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
+//! | job the queue refused | `KEPTJOBS`                     | `<rfc3339>#<ulid>` |
 //! | (never written: the reachability check reads it) | `PROBE` | `PROBE`   |
 //!
 //! Items that start from outside a tenant (an e-mail at login, a refresh token) are marker
@@ -56,6 +57,7 @@ pub const TRANSCRIPT_SID: &str = "TRANSCRIPTSID";
 pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub const CPS: &str = "CPS";
 pub const PROBE: &str = "PROBE";
+pub const KEPT_JOBS: &str = "KEPTJOBS";
 
 pub fn tenant(tenant_id: &str) -> String {
     format!("TENANT#{tenant_id}")

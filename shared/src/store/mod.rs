@@ -9,6 +9,7 @@
 pub mod access;
 pub mod calendar;
 pub mod calls;
+pub mod kept_jobs;
 pub mod keys;
 pub mod numbers;
 pub mod onboarding;

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e_tests::aws_faults::{AwsFaults, Fault};
 use e2e_tests::client::{Session, email};
 use e2e_tests::intelligence_sim::{IntelligenceSim, WebhookStyle};
 use e2e_tests::openai_http_sim::OpenAiHttpSim;
@@ -29,15 +31,26 @@ async fn transcribing_stack_looking_after(
     style: WebhookStyle,
     poll: Duration,
 ) -> TestStack {
-    let stack = TestStack::start_with(
-        Options::default()
-            .development_calls(sim)
-            .jobs(3)
-            .env("TWILIO_INTELLIGENCE_SERVICE_SID", &vi.service_sid)
-            .env("TWILIO_INTELLIGENCE_BASE_URL", &vi.base_url)
-            .env("TRANSCRIPT_POLL_SECONDS", &poll.as_secs().to_string()),
-    )
-    .await;
+    start_transcribing(transcribing(sim, vi, poll), vi, style).await
+}
+
+/// A stack's options for calls on `sim` transcribed by `vi`.
+fn transcribing(sim: &TwilioSim, vi: &IntelligenceSim, poll: Duration) -> Options {
+    Options::default()
+        .development_calls(sim)
+        .jobs(3)
+        .env("TWILIO_INTELLIGENCE_SERVICE_SID", &vi.service_sid)
+        .env("TWILIO_INTELLIGENCE_BASE_URL", &vi.base_url)
+        .env("TRANSCRIPT_POLL_SECONDS", &poll.as_secs().to_string())
+}
+
+/// Starts a stack with `options` and points `vi`'s webhook at it.
+async fn start_transcribing(
+    options: Options,
+    vi: &IntelligenceSim,
+    style: WebhookStyle,
+) -> TestStack {
+    let stack = TestStack::start_with(options).await;
     vi.set_webhook(
         &format!("{}/twilio-transcripts/webhook-callback", stack.public_url),
         style,
@@ -222,6 +235,79 @@ async fn a_transcript_never_announced_is_found_by_the_workers_own_looks() {
         )
         .await;
     assert_eq!(got.status, 200, "{}", got.text);
+}
+
+/// The jobs the queue refused, kept in the table for the sweep.
+async fn kept_jobs(stack: &TestStack) -> Vec<String> {
+    let out = stack
+        .dynamodb()
+        .await
+        .query()
+        .table_name(&stack.table)
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("KEPTJOBS".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query the kept jobs");
+    out.items()
+        .iter()
+        .filter_map(|item| item.get("body")?.as_s().ok().cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_transcript_job_the_queue_refused_is_kept_and_sent_once_it_takes_jobs_again() {
+    let sim = TwilioSim::start().await;
+    let vi = IntelligenceSim::start(&sim).await;
+    let faults = AwsFaults::start(e2e_tests::moto_url()).await;
+    let options =
+        transcribing(&sim, &vi, Duration::from_secs(1)).env("AWS_ENDPOINT_URL", &faults.url);
+    let stack = start_transcribing(options, &vi, WebhookStyle::Json).await;
+    let c = stack.client();
+    let s = c.register(&email("kept")).await;
+    // SQS refuses the transcript's job, through the SDK's retries and every sweep.
+    faults.inject("SendMessage", "create_transcript", None, Fault::Internal);
+
+    let placed = c
+        .get(
+            "/make-call/%2B14155550123/appointment_reminder",
+            Some(&s.access_token),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let call_id = placed.body["call_id"].as_str().unwrap();
+    let sid = sim.calls().last().expect("a call placed").sid.clone();
+    let done = sim.wait_for_call_done(&sid, Duration::from_secs(15)).await;
+    let recording = done
+        .callbacks
+        .iter()
+        .find(|c| c.url.contains("/twilio/recording-status"))
+        .expect("a recording callback");
+    assert_eq!(
+        recording.response_status, 204,
+        "Twilio is told the recording was taken"
+    );
+    assert!(
+        faults.injected() >= 3,
+        "the SDK's tries and the sweep's failed"
+    );
+    let kept = kept_jobs(&stack).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].contains(call_id), "{kept:?}");
+    assert!(vi.transcripts().is_empty());
+
+    faults.clear();
+    wait_for_transcript(&c, &s, call_id, "completed").await;
+    assert_eq!(vi.transcripts().len(), 1, "asked once");
+    // The sweep forgets the job right after sending it; the run may have been quicker.
+    for _ in 0..20 {
+        if kept_jobs(&stack).await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the job was never forgotten: {:?}", kept_jobs(&stack).await);
 }
 
 #[tokio::test]
