@@ -15,6 +15,7 @@ pub mod intelligence_sim;
 pub mod media_sim;
 pub mod mulaw;
 pub mod openai_http_sim;
+pub mod outage;
 pub mod platform_rig;
 pub mod proc_stats;
 pub mod realtime_schema;
@@ -279,6 +280,34 @@ impl TestStack {
             .send()
             .await
             .expect("update item");
+    }
+
+    /// Every item of the tenant's partition, as text, in key order (to compare before and
+    /// after something that must change nothing).
+    pub async fn partition(&self, tenant_id: &str) -> Vec<String> {
+        let out = self
+            .dynamodb()
+            .await
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{tenant_id}")),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("query the partition");
+        out.items()
+            .iter()
+            .map(|item| {
+                let mut fields: Vec<String> =
+                    item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                fields.join(" ")
+            })
+            .collect()
     }
 
     /// A DynamoDB client on the stack's local AWS.

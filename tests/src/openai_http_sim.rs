@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use crate::outage::Outage;
 use crate::realtime_schema::validate_against;
 use crate::rtc_calls::{RtcCall, RtcCalls};
 
@@ -51,6 +52,7 @@ struct SimState {
     summary: String,
     transcription: String,
     fail_next: Option<u16>,
+    outage: Option<Outage>,
 }
 
 impl OpenAiHttpSim {
@@ -80,6 +82,7 @@ impl OpenAiHttpSim {
                 summary: "The clinic confirmed the appointment for Tuesday at ten.".into(),
                 transcription: "Hello, I would like to book an appointment.".into(),
                 fail_next: None,
+                outage: None,
             }),
         });
         let app = axum::Router::new()
@@ -87,6 +90,10 @@ impl OpenAiHttpSim {
             .route("/v1/audio/transcriptions", post(transcriptions))
             .route("/v1/realtime/calls", post(create_call))
             .route("/v1/realtime/calls/{call_id}/hangup", post(hang_up))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&inner),
+                during_outage,
+            ))
             .with_state(Arc::clone(&inner));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -111,6 +118,11 @@ impl OpenAiHttpSim {
     /// The next request is answered with this HTTP status and an error body.
     pub fn fail_next(&self, status: u16) {
         self.inner.state().fail_next = Some(status);
+    }
+
+    /// Puts the API in an outage (`None` lifts it); requests in it are not recorded.
+    pub fn set_outage(&self, outage: Option<Outage>) {
+        self.inner.state().outage = outage;
     }
 
     /// The WebRTC calls answered so far, oldest first.
@@ -170,6 +182,24 @@ impl Inner {
             file_bytes,
         });
     }
+}
+
+/// Answers every request for the outage, if there is one.
+async fn during_outage(
+    State(inner): State<Arc<Inner>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let outage = inner.state().outage;
+    let refusal = |status| error(status, "The server is overloaded or not ready yet.");
+    if let Some(response) = outage.and_then(|o| o.intercept(refusal)) {
+        return response;
+    }
+    let response = next.run(request).await;
+    if let Some(outage) = outage {
+        outage.hold_answer().await;
+    }
+    response
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

@@ -36,6 +36,7 @@ use serde_json::{Value, json};
 use shared::twilio::signature;
 
 use crate::media_sim::{CallReport, CallScript, ConnectOptions, MediaCall};
+use crate::outage::Outage;
 
 const API_VERSION: &str = "2010-04-01";
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -233,6 +234,11 @@ impl TwilioSim {
 
     /// The next `POST .../Calls.json` fails with this HTTP status, Twilio error code and
     /// message (once).
+    /// Puts the REST API in an outage (`None` lifts it); requests are still recorded.
+    pub fn set_outage(&self, outage: Option<Outage>) {
+        self.inner.state().outage = outage;
+    }
+
     pub fn fail_next_call(&self, status: u16, code: i64, message: &str) {
         self.inner.state().next_call_failure = Some(ApiError::new(status, code, message));
     }
@@ -469,6 +475,8 @@ struct SimState {
     numbers: Vec<OwnedNumber>,
     calls: Vec<CallEntry>,
     next_call_failure: Option<ApiError>,
+    /// Every REST request meets this outage, until it is lifted.
+    outage: Option<Outage>,
     outcome: CallOutcome,
     /// When set, answered calls open the Media Stream their TwiML names, with this caller.
     caller: Option<CallScript>,
@@ -673,6 +681,10 @@ async fn handle(
     if !authorized {
         return ApiError::unauthorized().into_response();
     }
+    let outage = inner.state().outage;
+    if let Some(response) = outage.and_then(|o| o.intercept(outage_error)) {
+        return response;
+    }
     let (Some(query), Some(form)) = (query, form) else {
         return ApiError::new(400, 20001, "The request is not form-urlencoded").into_response();
     };
@@ -690,7 +702,20 @@ async fn handle(
         ("POST", Some(Route::Call { sid })) => update_call(&inner, sid, &form, path),
         _ => Err(ApiError::not_found(path)),
     };
+    if let Some(outage) = outage {
+        outage.hold_answer().await;
+    }
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Twilio's answer during an outage: its error body with the code Twilio uses for the status.
+fn outage_error(status: StatusCode) -> Response {
+    let (code, message) = match status.as_u16() {
+        429 => (20429, "Too Many Requests"),
+        503 => (20503, "Service Unavailable"),
+        _ => (20500, "Internal Server Error"),
+    };
+    ApiError::new(status.as_u16(), code, message).into_response()
 }
 
 /// Form or query pairs in order, repeated keys kept; `None` if they don't decode.

@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::aws_faults::{AwsFaults, Fault};
 use e2e_tests::calendar_rig;
 use e2e_tests::client::{Client, Reply, email};
@@ -20,29 +19,6 @@ use serde_json::{Value, json};
 /// A stack whose AWS calls go through the fault proxy.
 async fn stack(faults: &AwsFaults) -> TestStack {
     TestStack::start_with(Options::default().env("AWS_ENDPOINT_URL", &faults.url)).await
-}
-
-/// Every item of the tenant's partition, as text, in key order.
-async fn partition(stack: &TestStack, tenant_id: &str) -> Vec<String> {
-    let out = stack
-        .dynamodb()
-        .await
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("TENANT#{tenant_id}")))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("query the partition");
-    out.items()
-        .iter()
-        .map(|item| {
-            let mut fields: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            fields.sort();
-            fields.join(" ")
-        })
-        .collect()
 }
 
 /// One request of a tenant, made again after the fault is gone.
@@ -154,14 +130,14 @@ async fn writes_that_aws_refuses_answer_503_and_leave_nothing_behind() {
     for fault in [Fault::Throttled, Fault::Internal] {
         for case in &cases {
             let what = format!("{} ({fault:?})", case.what);
-            let before = partition(&stack, &tenant_id).await;
+            let before = stack.partition(&tenant_id).await;
             // Every call touching that kind of item fails, its reads included.
             faults.inject("", case.key, None, fault);
             let reply = send(&c, token, case).await;
             faults.clear();
             assert_clear_503(&reply, &what);
             assert_eq!(
-                partition(&stack, &tenant_id).await,
+                stack.partition(&tenant_id).await,
                 before,
                 "{what}: the table changed"
             );
@@ -294,7 +270,7 @@ async fn a_schedule_eventbridge_refuses_is_withdrawn_with_a_503() {
         .add_account("faults@gmail.com", "America/New_York");
     calendar_rig::connect(stack, token, "faults@gmail.com").await;
     let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let before = partition(stack, &tenant_id).await;
+    let before = stack.partition(&tenant_id).await;
     for (path, body) in [
         (
             "/schedule-call",
@@ -311,7 +287,7 @@ async fn a_schedule_eventbridge_refuses_is_withdrawn_with_a_503() {
         faults.clear();
         assert_clear_503(&reply, path);
         assert_eq!(
-            partition(stack, &tenant_id).await,
+            stack.partition(&tenant_id).await,
             before,
             "{path}: the table changed"
         );

@@ -16,6 +16,7 @@ mod logs;
 mod numbers;
 mod onboarding;
 mod platform;
+mod providers;
 mod rate_limits;
 mod scenarios;
 mod schedules;
