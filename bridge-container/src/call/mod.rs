@@ -86,7 +86,7 @@ pub async fn run_browser(bridge: Bridge, tenant_id: String, call_id: String, rtc
     tracing::info!(call_id = %call_id, direction = "browser", "browser call attached");
     let summary = match boxed(open_sideband(&bridge, &tenant_id, &call_id, &rtc_call_id)).await {
         Ok((openai, tools)) => {
-            sideband::BrowserCall::new(&bridge, &tenant_id, &call_id, tools)
+            sideband::BrowserCall::new(&bridge, &tenant_id, &call_id, &rtc_call_id, tools)
                 .run(openai, started)
                 .await
         }
@@ -142,11 +142,10 @@ async fn open_sideband(
     )
     .await
     .map_err(|refusal| refusal.as_str().to_string())?;
-    let url = format!(
-        "{}?call_id={rtc_call_id}",
-        bridge.app.config.openai.realtime_url
-    );
-    let socket = session::connect(bridge, url).await.map_err(|e| e.detail)?;
+    let url = session::sideband_url(bridge, rtc_call_id);
+    let socket = session::retrying(|| session::connect(bridge, url.clone()))
+        .await
+        .map_err(|e| e.detail)?;
     let mut openai = session::OpenAi::new(socket);
     let update = crate::realtime::sideband_session_update(&instructions, tools.definitions());
     openai.send(update);

@@ -43,6 +43,8 @@ pub(super) struct Unavailable {
     /// Whether another try may succeed. A refusal that would repeat (a wrong key, a bad
     /// request) or a fatal error event is not worth waiting for.
     transient: bool,
+    /// The HTTP status OpenAI refused the connection with, if it did.
+    pub(super) refused_with: Option<u16>,
 }
 
 impl Unavailable {
@@ -50,6 +52,7 @@ impl Unavailable {
         Unavailable {
             detail: detail.into(),
             transient: true,
+            refused_with: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl Unavailable {
         Unavailable {
             detail: detail.into(),
             transient: false,
+            refused_with: None,
         }
     }
 
@@ -226,20 +230,29 @@ pub(super) fn spawn(
     rx
 }
 
-/// Opens a Realtime session for the call, trying again after a transient failure (see
-/// [`OPEN_ATTEMPTS`]); `history` seeds it with the conversation so far (rotation and
-/// reconnects).
+/// Opens a Realtime session for the call, trying again after a transient failure;
+/// `history` seeds it with the conversation so far (rotation and reconnects).
 async fn open_session(
     bridge: &Bridge,
     config: &SessionConfig,
     history: &[(Role, String)],
 ) -> Result<OpenAi, Unavailable> {
+    retrying(|| try_open_session(bridge, config, history)).await
+}
+
+/// Runs `open` until it succeeds, fails for good, or has failed [`OPEN_ATTEMPTS`] times; the
+/// last failure's detail then says how many tries were made.
+pub(super) async fn retrying<T, F, Fut>(mut open: F) -> Result<T, Unavailable>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Unavailable>>,
+{
     let mut pause = FIRST_RETRY_AFTER;
     for attempt in 1.. {
-        match try_open_session(bridge, config, history).await {
-            Ok(session) => return Ok(session),
+        match open().await {
+            Ok(opened) => return Ok(opened),
             Err(e) if e.transient && attempt < OPEN_ATTEMPTS => {
-                tracing::warn!(attempt, error = %e.detail, "no OpenAI session yet; trying again");
+                tracing::warn!(attempt, error = %e.detail, "no OpenAI connection yet; trying again");
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }
@@ -251,7 +264,7 @@ async fn open_session(
             }
         }
     }
-    unreachable!("the attempts end with a session or an error")
+    unreachable!("the attempts end with a connection or an error")
 }
 
 /// One try at opening a session configured for the call and waiting until it is ready.
@@ -293,6 +306,14 @@ async fn try_open_session(
         .await
         .map_err(|_| Unavailable::transient("OpenAI session set-up timed out"))??;
     Ok(OpenAi::new(socket))
+}
+
+/// The sideband of the browser call OpenAI knows as `rtc_call_id`.
+pub(super) fn sideband_url(bridge: &Bridge, rtc_call_id: &str) -> String {
+    format!(
+        "{}?call_id={rtc_call_id}",
+        bridge.app.config.openai.realtime_url
+    )
 }
 
 /// Connects to Realtime at `url` with the platform's key (a new session with `?model=`, or the
@@ -346,6 +367,7 @@ async fn wait_for(
                 return Err(Unavailable {
                     detail: error.describe(),
                     transient: !error.is_fatal(),
+                    refused_with: None,
                 });
             }
             if wanted(&event) {

@@ -2,7 +2,8 @@
 //! watches the call through its sideband WebSocket (`?call_id=rtc_…`). No audio passes through
 //! here; what the bridge adds is what it adds to phone calls: the call's tools (run once per
 //! `call_id`, only for completed items), the maximum duration, hanging up after `end_call`,
-//! and the call record.
+//! and the call record. A sideband that breaks while the call goes on is opened again (the
+//! call keeps its session at OpenAI); one that closes means the call ended.
 
 use std::time::Instant;
 
@@ -10,21 +11,24 @@ use shared::store::calls::BridgeSummary;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 
 use super::relay::EndReason;
-use super::session::OpenAi;
+use super::session::{self, OpenAi};
 use super::tool_calls::{self, ToolCalls};
 use crate::realtime::{self, ServerEvent};
 use crate::server::Bridge;
 use crate::tools::{Effect, Registry, ToolContext};
 
-/// What ends the watch.
+/// What the watch does next.
 enum Next {
     Continue,
+    /// The sideband broke: open it again.
+    Reattach,
     End(EndReason),
 }
 
 pub(super) struct BrowserCall {
     bridge: Bridge,
     call_id: String,
+    rtc_call_id: String,
     tool_calls: ToolCalls,
     response_active: bool,
     /// Set by `end_call`: hang up when the person's device has played the goodbye, or at
@@ -34,7 +38,13 @@ pub(super) struct BrowserCall {
 }
 
 impl BrowserCall {
-    pub(super) fn new(bridge: &Bridge, tenant_id: &str, call_id: &str, tools: Registry) -> Self {
+    pub(super) fn new(
+        bridge: &Bridge,
+        tenant_id: &str,
+        call_id: &str,
+        rtc_call_id: &str,
+        tools: Registry,
+    ) -> Self {
         let context = ToolContext {
             tenant_id: tenant_id.to_string(),
             call_id: call_id.to_string(),
@@ -42,6 +52,7 @@ impl BrowserCall {
         BrowserCall {
             bridge: bridge.clone(),
             call_id: call_id.to_string(),
+            rtc_call_id: rtc_call_id.to_string(),
             tool_calls: ToolCalls::new(tools, context, bridge.settings.tool_timeout),
             response_active: false,
             hang_up_at: None,
@@ -75,8 +86,10 @@ impl BrowserCall {
                 event = std::future::poll_fn(|cx| openai.poll_next_event(cx)) => match event {
                     Some(Ok(OpenAiMessage::Text(text))) => self.on_event(realtime::parse(&text)),
                     Some(Ok(_)) => Next::Continue,
-                    // The call is over: the person left, or OpenAI ended it.
-                    Some(Err(_)) | None => Next::End(EndReason::CallerHungUp),
+                    // The socket broke (no close): the call may well go on without us.
+                    Some(Err(_)) => Next::Reattach,
+                    // Closed: the call is over (the person left, or OpenAI ended it).
+                    None => Next::End(EndReason::CallerHungUp),
                 },
                 Some((call_id, output)) = self.tool_calls.next_output() => {
                     if tool_calls::on_tool_output(&call_id, output, Some(openai)) == Effect::EndCall {
@@ -88,10 +101,40 @@ impl BrowserCall {
                 _ = goodbye => Next::End(EndReason::AgentEnded),
                 _ = &mut shutdown => Next::End(EndReason::Shutdown),
             };
-            if let Next::End(reason) = step {
-                return reason;
+            match step {
+                Next::End(reason) => return reason,
+                Next::Reattach => {
+                    if let Some(reason) = self.reattach(openai).await {
+                        return reason;
+                    }
+                }
+                Next::Continue => {}
             }
             openai.write_now().await;
+        }
+    }
+
+    /// Opens the broken sideband again (nothing is sent: the call's session lives on at OpenAI);
+    /// the reason to end the watch instead, if OpenAI no longer knows the call (it ended) or
+    /// cannot be reached (the call is then hung up: nothing would run its tools or limit).
+    async fn reattach(&mut self, openai: &mut OpenAi) -> Option<EndReason> {
+        tracing::warn!(call_id = %self.call_id, "browser call sideband lost; reattaching");
+        let url = session::sideband_url(&self.bridge, &self.rtc_call_id);
+        match session::retrying(|| session::connect(&self.bridge, url.clone())).await {
+            Ok(socket) => {
+                *openai = OpenAi::new(socket);
+                self.summary.session_rotations += 1;
+                None
+            }
+            Err(e) if e.refused_with == Some(404) => Some(EndReason::CallerHungUp),
+            Err(e) => {
+                tracing::warn!(call_id = %self.call_id, error = %e.detail, "browser call sideband lost for good");
+                self.summary.end_detail = Some(format!(
+                    "the sideband was lost and could not be reopened: {}",
+                    e.detail
+                ));
+                Some(EndReason::OpenAiUnavailable)
+            }
         }
     }
 

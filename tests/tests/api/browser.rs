@@ -8,7 +8,7 @@ use bridge::Settings;
 use e2e_tests::Options;
 use e2e_tests::bridge_rig::BridgeRig;
 use e2e_tests::client::{Session, email};
-use e2e_tests::realtime_sim::{FunctionCallScript, SimConfig};
+use e2e_tests::realtime_sim::{Fault, FunctionCallScript, SimConfig, UpgradeFault};
 use serde_json::{Value, json};
 
 /// A real Chromium offer (a fake microphone and the `oai-events` data channel).
@@ -221,6 +221,80 @@ async fn a_browser_call_past_its_maximum_duration_is_hung_up() {
             .rtc_calls()
             .iter()
             .any(|c| c.call_id == rtc && c.hung_up)
+    );
+}
+
+/// Sideband connections the simulator saw for the WebRTC call `rtc_call_id`, once `n` of them.
+async fn sidebands(rig: &BridgeRig, rtc_call_id: &str, n: usize) -> Vec<Option<u16>> {
+    for _ in 0..100 {
+        let seen: Vec<_> = rig
+            .openai
+            .sessions()
+            .into_iter()
+            .filter(|s| s.rtc_call_id.as_deref() == Some(rtc_call_id))
+            .map(|s| s.refused)
+            .collect();
+        if seen.len() >= n {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the bridge never opened {n} sidebands for {rtc_call_id}");
+}
+
+#[tokio::test]
+async fn a_broken_sideband_is_reopened_and_the_call_stays_watched() {
+    let rig = rig(Settings::default(), Options::default()).await;
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(400)]);
+    let answer = start_call(&rig, &rig.session, "default").await;
+    let call_id = answer["call_id"].as_str().unwrap();
+    let rtc = attached_rtc_call(&rig).await;
+    rig.openai.set_faults(vec![]);
+    assert_eq!(
+        sidebands(&rig, &rtc, 2).await,
+        [None, None],
+        "reopened once"
+    );
+
+    // Still watched: hanging up through the API ends it, recorded as usual.
+    let c = rig.stack.client();
+    let hung_up = c
+        .post(
+            &format!("/calls/{call_id}/hangup"),
+            Some(&rig.session.access_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(hung_up.status, 200, "{}", hung_up.text);
+    let record = finished(&rig, &rig.session, call_id).await;
+    assert_eq!(record["bridge"]["end_reason"], "caller_hung_up");
+    assert_eq!(record["bridge"]["session_rotations"], 1);
+}
+
+#[tokio::test]
+async fn a_sideband_that_cannot_be_reopened_ends_the_call_and_says_why() {
+    let rig = rig(Settings::default(), Options::default()).await;
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(400)]);
+    let answer = start_call(&rig, &rig.session, "default").await;
+    let call_id = answer["call_id"].as_str().unwrap();
+    let rtc = attached_rtc_call(&rig).await;
+    rig.openai.set_faults(vec![]);
+    rig.openai
+        .fail_next_upgrades(&[UpgradeFault::Refuse(503); 3]);
+
+    let record = finished(&rig, &rig.session, call_id).await;
+    assert_eq!(record["bridge"]["end_reason"], "openai_unavailable");
+    assert_eq!(
+        record["bridge"]["end_detail"],
+        "the sideband was lost and could not be reopened: \
+         OpenAI refused the connection with HTTP 503 (3 attempts)"
+    );
+    assert_eq!(sidebands(&rig, &rtc, 4).await[1..], [Some(503); 3]);
+    // Unwatched, it would run on without its tools or limit: it was hung up at OpenAI.
+    let at_openai = rig.openai_http.rtc_calls();
+    assert!(
+        at_openai.iter().any(|c| c.call_id == rtc && c.hung_up),
+        "{at_openai:?}"
     );
 }
 
