@@ -32,6 +32,23 @@ impl Reply {
             })
             .unwrap_or_default()
     }
+
+    /// Fails the test unless this is a `status` problem (problem+json) whose detail contains
+    /// one of `hints` (e.g. that the client may retry).
+    pub fn assert_problem(&self, status: u16, hints: &[&str], what: &str) {
+        assert_eq!(self.status, status, "{what}: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{what}"
+        );
+        let detail = self.body["detail"].as_str().unwrap_or_default();
+        assert!(
+            hints.iter().any(|h| detail.contains(h)),
+            "{what}: {}",
+            self.text
+        );
+    }
 }
 
 /// A signed-in user of a stack.

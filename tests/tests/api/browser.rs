@@ -242,14 +242,21 @@ async fn sidebands(rig: &BridgeRig, rtc_call_id: &str, n: usize) -> Vec<Option<u
     panic!("the bridge never opened {n} sidebands for {rtc_call_id}");
 }
 
+/// Starts a browser call whose first sideband socket breaks soon after it is attached (the
+/// sidebands after it do not); returns our call id and OpenAI's.
+async fn call_whose_first_sideband_breaks(rig: &BridgeRig) -> (String, String) {
+    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(400)]);
+    let answer = start_call(rig, &rig.session, "default").await;
+    let rtc = attached_rtc_call(rig).await;
+    rig.openai.set_faults(vec![]);
+    (answer["call_id"].as_str().unwrap().to_string(), rtc)
+}
+
 #[tokio::test]
 async fn a_broken_sideband_is_reopened_and_the_call_stays_watched() {
     let rig = rig(Settings::default(), Options::default()).await;
-    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(400)]);
-    let answer = start_call(&rig, &rig.session, "default").await;
-    let call_id = answer["call_id"].as_str().unwrap();
-    let rtc = attached_rtc_call(&rig).await;
-    rig.openai.set_faults(vec![]);
+    let (call_id, rtc) = call_whose_first_sideband_breaks(&rig).await;
+    let call_id = call_id.as_str();
     assert_eq!(
         sidebands(&rig, &rtc, 2).await,
         [None, None],
@@ -274,11 +281,8 @@ async fn a_broken_sideband_is_reopened_and_the_call_stays_watched() {
 #[tokio::test]
 async fn a_sideband_that_cannot_be_reopened_ends_the_call_and_says_why() {
     let rig = rig(Settings::default(), Options::default()).await;
-    rig.openai.set_faults(vec![Fault::DisconnectAfterMs(400)]);
-    let answer = start_call(&rig, &rig.session, "default").await;
-    let call_id = answer["call_id"].as_str().unwrap();
-    let rtc = attached_rtc_call(&rig).await;
-    rig.openai.set_faults(vec![]);
+    let (call_id, rtc) = call_whose_first_sideband_breaks(&rig).await;
+    let call_id = call_id.as_str();
     rig.openai
         .fail_next_upgrades(&[UpgradeFault::Refuse(503); 3]);
 

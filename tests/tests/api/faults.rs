@@ -39,19 +39,7 @@ async fn send(c: &Client, token: &str, case: &Case) -> Reply {
 }
 
 fn assert_clear_503(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 503, "{what}: {}", reply.text);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{what}"
-    );
-    assert!(
-        reply.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("retry")),
-        "{what}: {}",
-        reply.text
-    );
+    reply.assert_problem(503, &["retry"], what);
 }
 
 #[tokio::test]

@@ -60,6 +60,12 @@ async fn start_transcribing(
 
 /// Places a call and waits until its transcript reached `status`; returns the call record.
 async fn call_with_transcript(c: &Client, s: &Session, status: &str) -> Value {
+    let call_id = place_call(c, s).await;
+    wait_for_transcript(c, s, &call_id, status).await
+}
+
+/// Places a call (the simulator answers and records it); returns its id.
+async fn place_call(c: &Client, s: &Session) -> String {
     let placed = c
         .get(
             "/make-call/%2B14155550123/appointment_reminder",
@@ -67,8 +73,7 @@ async fn call_with_transcript(c: &Client, s: &Session, status: &str) -> Value {
         )
         .await;
     assert_eq!(placed.status, 200, "{}", placed.text);
-    let call_id = placed.body["call_id"].as_str().unwrap();
-    wait_for_transcript(c, s, call_id, status).await
+    placed.body["call_id"].as_str().unwrap().to_string()
 }
 
 async fn wait_for_transcript(c: &Client, s: &Session, call_id: &str, status: &str) -> Value {
@@ -269,14 +274,8 @@ async fn a_transcript_job_the_queue_refused_is_kept_and_sent_once_it_takes_jobs_
     // SQS refuses the transcript's job, through the SDK's retries and every sweep.
     faults.inject("SendMessage", "create_transcript", None, Fault::Internal);
 
-    let placed = c
-        .get(
-            "/make-call/%2B14155550123/appointment_reminder",
-            Some(&s.access_token),
-        )
-        .await;
-    assert_eq!(placed.status, 200, "{}", placed.text);
-    let call_id = placed.body["call_id"].as_str().unwrap();
+    let call_id = place_call(&c, &s).await;
+    let call_id = call_id.as_str();
     let sid = sim.calls().last().expect("a call placed").sid.clone();
     let done = sim.wait_for_call_done(&sid, Duration::from_secs(15)).await;
     let recording = done
