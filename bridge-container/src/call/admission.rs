@@ -132,7 +132,12 @@ pub(super) async fn configure(
     let agent = shared::agent::resolve(&bridge.app.store, tenant_id, scenario)
         .await
         .map_err(|_| Refusal::ScenarioNotFound)?;
-    let mut instructions = scenarios::instructions(&agent.persona, &agent.prompt, direction, None);
+    let callee = match direction {
+        Direction::Outbound => user_name(bridge, tenant_id).await,
+        _ => None,
+    };
+    let mut instructions =
+        scenarios::instructions(&agent.persona, &agent.prompt, direction, callee.as_deref());
     let mut tools = bridge.tools.clone();
     if scenarios::is_calendar(scenario) {
         let (block, calendar) = crate::tools::calendar::prepare(
@@ -159,4 +164,16 @@ pub(super) async fn close_twilio(tx: &mut TwilioSocket, code: u16, reason: &'sta
             reason: reason.into(),
         })))
         .await;
+}
+
+/// The name the tenant's user set for the agent to address them by on outbound calls; a call
+/// goes on without it if it cannot be read.
+async fn user_name(bridge: &Bridge, tenant_id: &str) -> Option<String> {
+    match bridge.app.store.user(tenant_id).await {
+        Ok(user) => user.and_then(|u| u.name),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the user's name; calling without it");
+            None
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Accounts and sessions: register, login (JSON or OAuth2 form), `/token`, refresh-token
-//! rotation, logout and `/users/me`. One handler per file under `handlers/`.
+//! rotation, logout, `/users/me`, the user's name, `/protected` and the CAPTCHA set-up a
+//! frontend needs. One handler per file under `handlers/`.
 
 mod handlers;
 mod session;
@@ -19,4 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::refresh::refresh))
         .routes(routes!(handlers::logout::logout))
         .routes(routes!(handlers::me::me))
+        .routes(routes!(handlers::user_name::update_user_name))
+        .routes(routes!(handlers::protected::protected))
+        .routes(routes!(handlers::captcha_key::captcha_key))
 }

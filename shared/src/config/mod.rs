@@ -110,6 +110,24 @@ pub struct CaptchaConfig {
     /// `None` only in development mode with `CAPTCHA_DISABLED=true`.
     pub secret: Option<String>,
     pub verify_url: String,
+    /// `CAPTCHA_SITE_KEY`: the public key a frontend renders the widget with (not a secret).
+    pub site_key: Option<String>,
+}
+
+impl CaptchaConfig {
+    /// The widget that goes with the siteverify endpoint, for a frontend to load.
+    pub fn provider(&self) -> &'static str {
+        let url = self.verify_url.as_str();
+        if url.contains("challenges.cloudflare.com") {
+            "turnstile"
+        } else if url.contains("hcaptcha.com") {
+            "hcaptcha"
+        } else if url.contains("recaptcha") {
+            "recaptcha"
+        } else {
+            "custom"
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -348,6 +366,10 @@ impl Config {
                 verify_url: source
                     .get("CAPTCHA_VERIFY_URL")
                     .unwrap_or_else(|| DEFAULT_CAPTCHA_VERIFY_URL.into()),
+                site_key: source
+                    .get("CAPTCHA_SITE_KEY")
+                    .map(|k| k.trim().to_string())
+                    .filter(|k| !k.is_empty()),
             },
             rate_limits: RateLimits {
                 register: RateLimit::per_minute(auth_limit),
@@ -813,6 +835,25 @@ mod tests {
         let err = Config::from_source(&source(&[("TABLE_NAME", "t"), ("CAPTCHA_SECRET", "c")]))
             .unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET"));
+    }
+
+    #[test]
+    fn the_captcha_provider_follows_the_siteverify_endpoint() {
+        let provider = |url: &str| {
+            CaptchaConfig {
+                secret: None,
+                verify_url: url.into(),
+                site_key: None,
+            }
+            .provider()
+        };
+        assert_eq!(provider(DEFAULT_CAPTCHA_VERIFY_URL), "recaptcha");
+        assert_eq!(provider("https://api.hcaptcha.com/siteverify"), "hcaptcha");
+        assert_eq!(
+            provider("https://challenges.cloudflare.com/turnstile/v0/siteverify"),
+            "turnstile"
+        );
+        assert_eq!(provider("http://127.0.0.1:9/siteverify"), "custom");
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub const CONTEXTS: &[Context] = &[
             ),
             grant(Route("POST /auth/logout"), &[GetItem, UpdateItem]),
             grant(Route("GET /users/me"), &[GetItem]),
+            grant(Route("POST /update-user-name"), &[GetItem, UpdateItem]),
+            grant(Route("GET /protected"), &[GetItem, UpdateItem]),
+            grant(Route("GET /auth/captcha-key"), &[]),
         ],
     },
     Context {

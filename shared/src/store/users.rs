@@ -4,8 +4,8 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::{
-    ItemExt, Store, cancellation_codes, failed_condition, keys, made_by_an_earlier_attempt, n,
-    now_rfc3339, s,
+    ItemExt, Store, cancellation_codes, conditional_failed, failed_condition, keys,
+    made_by_an_earlier_attempt, n, now_rfc3339, s,
 };
 use crate::domain::onboarding::Step;
 use crate::error::{Error, Result};
@@ -19,6 +19,8 @@ pub struct User {
     pub is_active: bool,
     pub is_admin: bool,
     pub created_at: String,
+    /// The name the agent addresses the person by on outbound calls, once set.
+    pub name: Option<String>,
 }
 
 impl User {
@@ -33,6 +35,7 @@ impl User {
             is_active: true,
             is_admin: false,
             created_at: now_rfc3339(),
+            name: None,
         }
     }
 }
@@ -125,7 +128,30 @@ impl Store {
             is_active: item.flag("is_active"),
             is_admin: item.flag("is_admin"),
             created_at: item.str("created_at")?,
+            name: item.opt_str("name"),
         }))
+    }
+
+    /// Sets the user's name (see [`User::name`]); `false` if the user no longer exists.
+    pub async fn set_user_name(&self, tenant_id: &str, name: &str) -> Result<bool> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::USER))
+            .update_expression("SET #name = :name, updated_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":name", s(name))
+            .expression_attribute_values(":now", s(now_rfc3339()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if conditional_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether the tenant's user exists and is active: checked on every request an access

@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP against the local stack on moto. One test binary (one link step).
 
+mod account;
 mod auth;
 mod bridge;
 mod browser;

@@ -12,6 +12,8 @@ pub struct UserView {
     is_active: bool,
     is_admin: bool,
     created_at: String,
+    /// Set with `POST /update-user-name`; null until then.
+    name: Option<String>,
 }
 
 /// The signed-in user.
@@ -35,5 +37,6 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Us
         is_active: found.is_active,
         is_admin: found.is_admin,
         created_at: found.created_at,
+        name: found.name,
     }))
 }

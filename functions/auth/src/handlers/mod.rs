@@ -1,6 +1,9 @@
+pub mod captcha_key;
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod protected;
 pub mod refresh;
 pub mod register;
 pub mod token;
+pub mod user_name;

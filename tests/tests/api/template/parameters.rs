@@ -36,6 +36,7 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("FRONTEND_URL", c.frontend_url.clone()),
         ("CAPTCHA_VERIFY_URL", c.captcha.verify_url.clone()),
+        ("CAPTCHA_SITE_KEY", format!("{:?}", c.captcha.site_key)),
         ("DEVELOPMENT_MODE", c.development_mode.to_string()),
         (
             "ACCESS_TOKEN_EXPIRE_MINUTES",
