@@ -14,11 +14,36 @@ use serde::Deserialize;
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Inbound {
     Connected,
-    Start { start: Start },
-    Media { media: Media },
-    Mark { mark: Mark },
-    Dtmf,
+    Start {
+        start: Start,
+    },
+    Media {
+        media: Media,
+    },
+    Mark {
+        mark: Mark,
+    },
+    /// A keypad press (bidirectional streams only).
+    Dtmf {
+        dtmf: Option<Dtmf>,
+    },
     Stop,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Dtmf {
+    pub digit: String,
+}
+
+impl Dtmf {
+    /// The key pressed, if it is one a keypad has (`0`-`9`, `*`, `#`).
+    pub fn key(&self) -> Option<char> {
+        let mut chars = self.digit.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_digit() || c == '*' || c == '#' => Some(c),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

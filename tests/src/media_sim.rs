@@ -83,6 +83,8 @@ pub enum Segment {
     Speech { ms: u32 },
     /// The caller is quiet: 0xFF frames (Twilio keeps sending them).
     Silence { ms: u32 },
+    /// The caller presses a key (`0`-`9`, `*`, `#`): one `dtmf` message, in a frame's slot.
+    Digit(char),
     /// The caller hangs up: `stop`, then the socket closes.
     Stop,
 }
@@ -828,6 +830,7 @@ enum Command {
 /// The next inbound frame, per the script.
 enum Step {
     Frame { speech: bool, first_of_speech: bool },
+    Digit(char),
     Stop,
 }
 
@@ -860,6 +863,7 @@ impl Plan {
                     };
                 }
                 Some(Segment::Stop) => return Step::Stop,
+                Some(Segment::Digit(key)) => return Step::Digit(key),
                 Some(Segment::Speech { ms }) => (true, ms),
                 Some(Segment::Silence { ms }) => (false, ms),
             };
@@ -1021,6 +1025,7 @@ impl Writer {
                     chunk += 1;
                     let sent = match plan.step() {
                         Step::Stop => return self.send_stop().await,
+                        Step::Digit(key) => self.send_dtmf(key).await,
                         Step::Frame { speech, first_of_speech } => {
                             self.send_media(chunk, speech, first_of_speech).await
                         }
@@ -1052,6 +1057,16 @@ impl Writer {
             }
         }
         self.send(text).await
+    }
+
+    async fn send_dtmf(&mut self, key: char) -> bool {
+        let dtmf = json!({
+            "event": "dtmf",
+            "streamSid": self.stream_sid,
+            "sequenceNumber": self.next_sequence().to_string(),
+            "dtmf": {"track": "inbound_track", "digit": key.to_string()},
+        });
+        self.send(dtmf.to_string()).await
     }
 
     async fn send_mark(&mut self, name: &str) -> bool {
@@ -1230,7 +1245,7 @@ mod tests {
                     speech,
                     first_of_speech,
                 } => seen.push((speech, first_of_speech)),
-                Step::Stop => panic!("no stop in this script"),
+                Step::Stop | Step::Digit(_) => panic!("only frames in this script"),
             }
         }
         let expected = [

@@ -326,9 +326,31 @@ impl Call {
                 self.playout.ack(&mark.name, received);
                 Next::Continue
             }
+            Some(Inbound::Dtmf { dtmf: Some(dtmf) }) => {
+                if let Some(key) = dtmf.key() {
+                    self.on_key(key, openai);
+                }
+                Next::Continue
+            }
             Some(Inbound::Stop) => Next::End(EndReason::CallerHungUp),
             _ => Next::Continue,
         }
+    }
+
+    /// A keypad press reaches the model as a line from the caller, and the model answers it
+    /// (so a scenario's "press 1 to confirm" works); the audio the model hears has no tones.
+    /// While a response is playing, the press waits in the conversation for the next turn
+    /// (OpenAI refuses a second response while one is active). Kept in the history too, so a
+    /// session that replaces this one knows of it.
+    fn on_key(&mut self, key: char, openai: Option<&mut OpenAi>) {
+        let text = format!("[The caller pressed {key} on the phone's keypad.]");
+        if let Some(openai) = openai {
+            openai.send(realtime::history_item(Role::User, &text));
+            if !self.response_active {
+                openai.send(realtime::response_create(None));
+            }
+        }
+        self.remember(Role::User, text);
     }
 
     fn relay_caller_audio(

@@ -347,6 +347,47 @@ async fn a_refusal_that_would_repeat_is_not_tried_again() {
 }
 
 #[tokio::test]
+async fn a_keypad_press_reaches_the_model_as_text_it_answers() {
+    let rig = rig(SimConfig::default(), Settings::default()).await;
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            script(vec![
+                Segment::Silence { ms: 2500 },
+                Segment::Digit('1'),
+                Segment::Digit('x'),
+                Segment::Silence { ms: 1500 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    let events = rig.openai.sessions()[0].events.clone();
+    let pressed = events
+        .iter()
+        .position(|e| {
+            e["type"] == "conversation.item.create"
+                && e["item"]["content"][0]["text"]
+                    == "[The caller pressed 1 on the phone's keypad.]"
+        })
+        .expect("the press reached the model");
+    assert!(
+        events[pressed + 1..]
+            .iter()
+            .any(|e| e["type"] == "response.create"),
+        "and the model was asked to answer it: {events:?}"
+    );
+    let presses = events
+        .iter()
+        .filter(|e| e["type"] == "conversation.item.create")
+        .count();
+    assert_eq!(presses, 1, "a key no keypad has is ignored");
+    rig.assert_no_spec_violations();
+}
+
+#[tokio::test]
 async fn a_fatal_openai_error_ends_the_call_cleanly() {
     let rig = rig(SimConfig::default(), Settings::default()).await;
     rig.openai
