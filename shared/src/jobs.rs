@@ -118,14 +118,15 @@ pub async fn send_kept_jobs(state: &AppState) -> Result<usize> {
         return Ok(0);
     };
     let kept = state.store.kept_jobs(SWEEP_BATCH).await?;
-    for job in &kept {
-        queue.send_body(job.body.clone(), Duration::ZERO).await?;
+    let count = kept.len();
+    for job in kept {
+        queue.send_body(job.body, Duration::ZERO).await?;
         state.store.forget_kept_job(&job.key).await?;
     }
-    if !kept.is_empty() {
-        tracing::info!(sent = kept.len(), "kept jobs handed to the queue");
+    if count > 0 {
+        tracing::info!(sent = count, "kept jobs handed to the queue");
     }
-    Ok(kept.len())
+    Ok(count)
 }
 
 /// Hands a call's finished recording over for transcription, when calls are transcribed on

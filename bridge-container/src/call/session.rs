@@ -80,11 +80,14 @@ impl Unavailable {
                     "OpenAI refused the connection with HTTP {}",
                     status.as_u16()
                 );
-                if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
+                let passing = matches!(status.as_u16(), 408 | 429) || status.is_server_error();
+                let mut refusal = if passing {
                     Unavailable::transient(detail)
                 } else {
                     Unavailable::permanent(detail)
-                }
+                };
+                refusal.refused_with = Some(status.as_u16());
+                refusal
             }
             WsError::Io(e) => Unavailable::transient(format!("OpenAI connect failed: {e}")),
             WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Protocol(_) => {
