@@ -8,6 +8,7 @@ pub mod console;
 pub mod jobs;
 pub mod moto;
 pub mod permissions;
+pub mod platform_admin;
 pub mod scheduler;
 
 use std::net::SocketAddr;

@@ -2,7 +2,8 @@
 //! scheduled) and the TwiML every call gets.
 //!
 //! Order matters for an outbound call, and each refusal is a clear 4xx before any money is
-//! spent: scenario exists, destination allowed, caller ID available, daily cap not reached;
+//! spent: scenario exists, destination allowed, caller ID available, the tenant neither suspended
+//! nor out of monthly minutes, daily cap not reached;
 //! then the call record is written (so no Twilio callback can arrive for an unknown call),
 //! the account's calls-per-second budget is waited for, and only then is Twilio asked.
 //!
@@ -157,6 +158,7 @@ pub async fn place_outbound(
     ensure_scenario(state, tenant_id, &outbound.scenario).await?;
     check_destination(state, &outbound.to, "phone_number")?;
     let from = caller_id(state, tenant_id).await?;
+    crate::allowance::ensure_may_call(state, tenant_id).await?;
     let telephony = &state.config.telephony;
     state
         .store

@@ -4,6 +4,7 @@
 //! Handlers in `functions/*` stay thin: they extract, call into this crate, and answer.
 
 pub mod agent;
+pub mod allowance;
 pub mod auth;
 pub mod calendar;
 pub mod calling;

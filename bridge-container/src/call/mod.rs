@@ -29,7 +29,10 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
 use shared::domain::calls::Direction;
+use shared::domain::usage::{Tally, Tokens};
+use shared::store::Store;
 use shared::store::calls::BridgeSummary;
+use shared::store::usage::Metered;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 
@@ -63,17 +66,46 @@ pub async fn run(bridge: Bridge, mut twilio: Box<TwilioSocket>) {
     METRICS.active_calls.fetch_add(1, Relaxed);
     let call_id = admitted.claims.call_id.clone();
     let tenant_id = admitted.claims.tid.clone();
-    tracing::info!(call_id = %call_id, direction = ?admitted.claims.direction, "call connected");
+    let direction = admitted.claims.direction;
+    tracing::info!(call_id = %call_id, direction = ?direction, "call connected");
     let summary = Call::new(&bridge, admitted, twilio).run().await;
     tracing::info!(call_id = %call_id, end_reason = %summary.end_reason, barge_ins = summary.barge_ins, "call ended");
-    let record = bridge
-        .app
-        .store
-        .record_bridge_summary(&tenant_id, &call_id, &summary);
+    let store = &bridge.app.store;
+    let record = async {
+        store
+            .record_bridge_summary(&tenant_id, &call_id, &summary)
+            .await?;
+        meter(store, &tenant_id, &call_id, direction, &summary).await
+    };
     if let Err(e) = boxed(record).await {
         tracing::error!(call_id = %call_id, error = %e, "could not write the call record");
     }
     METRICS.active_calls.fetch_sub(1, Relaxed);
+}
+
+/// Counts the call's time and tokens in the tenant's usage (once, however often it is asked).
+async fn meter(
+    store: &Store,
+    tenant_id: &str,
+    call_id: &str,
+    direction: Direction,
+    summary: &BridgeSummary,
+) -> shared::Result<()> {
+    let tokens = Tokens {
+        input_text: summary.input_text_tokens,
+        input_audio: summary.input_audio_tokens,
+        output_text: summary.output_text_tokens,
+        output_audio: summary.output_audio_tokens,
+    };
+    let seconds = summary.stream_ms.div_ceil(1000);
+    let tally = Tally::of_call(direction, seconds, tokens);
+    if !store
+        .meter(tenant_id, call_id, Metered::Call, &tally)
+        .await?
+    {
+        tracing::warn!(call_id, "the call's usage was counted before");
+    }
+    Ok(())
 }
 
 /// Runs a browser call the bridge has claimed (see [`crate::attach`]) from its sideband to
@@ -112,7 +144,8 @@ pub async fn run_browser(bridge: Bridge, tenant_id: String, call_id: String, rtc
         let seconds = summary.stream_ms.div_ceil(1000) as u32;
         store
             .complete_browser_call(&tenant_id, &call_id, seconds)
-            .await
+            .await?;
+        meter(store, &tenant_id, &call_id, Direction::Browser, &summary).await
     };
     if let Err(e) = boxed(record).await {
         tracing::error!(call_id = %call_id, error = %e, "could not write the call record");

@@ -1,5 +1,5 @@
 //! Calls: place an outbound call with a predefined or custom scenario, the call history, one
-//! call, and hanging up a live call.
+//! call, hanging up a live call, and the usage calls add up to.
 
 mod handlers;
 mod view;
@@ -19,4 +19,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list::list))
         .routes(routes!(handlers::get::get))
         .routes(routes!(handlers::hangup::hangup))
+        .routes(routes!(handlers::usage::usage))
 }

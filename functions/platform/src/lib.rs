@@ -32,6 +32,7 @@ pub fn contexts() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("functions/webhooks", webhooks::router()),
         ("functions/calendar", calendar::router()),
         ("functions/realtime", realtime::router()),
+        ("functions/admin", admin::router()),
         ("functions/platform", router()),
     ]
 }

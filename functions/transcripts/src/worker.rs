@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use shared::domain::calls::Direction;
 use shared::domain::transcripts::TranscriptionState;
+use shared::domain::usage::Tally;
 use shared::jobs::Job;
-use shared::store::calls::SidLink;
+use shared::store::calls::{CallRecord, SidLink};
 use shared::store::transcripts::TranscriptionClaim;
+use shared::store::usage::Metered;
 use shared::twilio::intelligence::{Intelligence, Participant, TranscriptStatus};
 use shared::{AppState, Error, Result};
 
@@ -113,6 +115,7 @@ async fn create(
     if linked == SidLink::Conflict {
         return Ok(());
     }
+    meter_transcription(state, tenant_id, &call).await?;
     let delay = if transcript.status.is_final() {
         Duration::ZERO
     } else {
@@ -192,4 +195,21 @@ fn queue(state: &AppState) -> Result<&shared::jobs::JobQueue> {
 
 fn upstream(e: shared::twilio::TwilioError) -> Error {
     Error::Upstream(format!("Voice Intelligence: {e}"))
+}
+
+/// Counts the recording's minutes in the tenant's transcription usage (once per call).
+async fn meter_transcription(state: &AppState, tenant_id: &str, call: &CallRecord) -> Result<()> {
+    let seconds = call
+        .recording_duration_seconds
+        .or(call.duration_seconds)
+        .unwrap_or(0);
+    let tally = Tally {
+        transcription_seconds: u64::from(seconds),
+        ..Tally::default()
+    };
+    state
+        .store
+        .meter(tenant_id, &call.call_id, Metered::Transcription, &tally)
+        .await?;
+    Ok(())
 }

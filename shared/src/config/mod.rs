@@ -10,7 +10,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 mod google;
+mod usage;
 pub use google::Google;
+pub use usage::{Prices, Usage};
 
 /// Where configuration values come from: environment first, then (for secrets) the secret.
 pub trait Source {
@@ -148,6 +150,8 @@ pub struct Config {
     pub openai: OpenAi,
     pub transcripts: Transcripts,
     pub webhooks: Webhooks,
+    /// Metering prices and the monthly minute cap.
+    pub usage: Usage,
     /// `None` when Google Calendar is not configured (its endpoints then answer 503).
     pub google: Option<Google>,
 }
@@ -417,6 +421,7 @@ impl Config {
                     .unwrap_or(6)
                     .clamp(1, 20),
             },
+            usage: usage::usage(source)?,
             google: google::google(source, &jwt_secret, development_mode)?,
             openai: OpenAi {
                 api_key: source.get("OPENAI_API_KEY"),

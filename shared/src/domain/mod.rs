@@ -8,4 +8,5 @@ pub mod onboarding;
 pub mod phone;
 pub mod scenarios;
 pub mod transcripts;
+pub mod usage;
 pub mod webhooks;

@@ -236,6 +236,7 @@ pub const CONTEXTS: &[Context] = &[
             grant(Route("GET /calls"), &[GetItem, Query]),
             grant(Route("GET /calls/{call_id}"), &[GetItem, Query]),
             grant(Route("POST /calls/{call_id}/hangup"), &[GetItem]),
+            grant(Route("GET /usage"), &[GetItem, Query]),
             grant(
                 Route("GET /google-calendar/make-calendar-call/{phone_number}"),
                 &[GetItem, Query, PutItem, UpdateItem],
@@ -411,6 +412,26 @@ pub const CONTEXTS: &[Context] = &[
                 Route("POST /realtime/signal"),
                 &[GetItem, PutItem, UpdateItem],
             ),
+        ],
+    },
+    Context {
+        name: "admin",
+        grants: &[
+            grant(Route("GET /admin/tenants"), &[GetItem, Query, PutItem]).with_gsi1(),
+            grant(
+                Route("POST /admin/tenants/{tenant_id}/suspend"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
+            grant(
+                Route("POST /admin/tenants/{tenant_id}/reinstate"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
+            grant(
+                Route("PUT /admin/tenants/{tenant_id}/minute-cap"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
+            grant(Route("GET /admin/twilio-account"), &[GetItem, PutItem]),
+            grant(Route("GET /admin/audit-log"), &[GetItem, Query, PutItem]),
         ],
     },
     Context {

@@ -3,6 +3,7 @@
 //! | entity              | PK                               | SK               |
 //! |---------------------|----------------------------------|------------------|
 //! | user (= tenant)     | `TENANT#<tid>`                   | `USER`           |
+//! |   (GSI1: directory) | `GSI1PK = TENANTS`               | `GSI1SK = <created_at>#<tid>` |
 //! | onboarding          | `TENANT#<tid>`                   | `ONBOARDING`     |
 //! | custom scenario     | `TENANT#<tid>`                   | `SCENARIO#<id>`  |
 //! | phone number        | `TENANT#<tid>`                   | `NUMBER#<e164>`  |
@@ -15,6 +16,8 @@
 //! | webhook delivery    | `TENANT#<tid>`                   | `WHLOG#<webhook id>#<ulid>` |
 //! | daily call counter  | `TENANT#<tid>`                   | `CALLDAY#<date>` |
 //! | browser session     | `TENANT#<tid>`                   | `RTCSESSION#<call id>` |
+//! | usage of a day      | `TENANT#<tid>`                   | `USAGE#<date>`   |
+//! | usage of a month    | `TENANT#<tid>`                   | `USAGEMONTH#<yyyy-mm>` |
 //! | e-mail -> user      | `EMAIL#<normalised email>`       | `EMAIL`          |
 //! | number -> tenant    | `PHONE#<e164>`                   | `PHONE`          |
 //! | Call SID -> call    | `CALLSID#<sid>`                  | `CALLSID`        |
@@ -25,6 +28,7 @@
 //! | refresh family      | `RTFAM#<family id>`              | `RTFAM`          |
 //! | rate-limit window   | `RL#<bucket>#<subject>#<window>` | `RL`             |
 //! | job the queue refused | `KEPTJOBS`                     | `<rfc3339>#<ulid>` |
+//! | audit log entry     | `AUDIT`                          | `<rfc3339>#<ulid>` |
 //! | (never written: the reachability check reads it) | `PROBE` | `PROBE`   |
 //!
 //! Items that start from outside a tenant (an e-mail at login, a refresh token) are marker
@@ -58,6 +62,8 @@ pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub const CPS: &str = "CPS";
 pub const PROBE: &str = "PROBE";
 pub const KEPT_JOBS: &str = "KEPTJOBS";
+pub const AUDIT: &str = "AUDIT";
+pub const USAGE_DAY_PREFIX: &str = "USAGE#";
 
 pub fn tenant(tenant_id: &str) -> String {
     format!("TENANT#{tenant_id}")
@@ -113,6 +119,17 @@ pub fn schedule(schedule_id: &str) -> String {
 
 pub fn browser_session(call_id: &str) -> String {
     format!("RTCSESSION#{call_id}")
+}
+
+/// A tenant's usage aggregate of one UTC day (`YYYY-MM-DD`, so keys sort by date).
+pub fn usage_day(date: &str) -> String {
+    format!("{USAGE_DAY_PREFIX}{date}")
+}
+
+/// A tenant's usage aggregate of one UTC month (`YYYY-MM`). `USAGEMONTH#` sorts after every
+/// `USAGE#<date>` key, so a range of days never reaches a month.
+pub fn usage_month(month: &str) -> String {
+    format!("USAGEMONTH#{month}")
 }
 
 pub fn cps(account: &str) -> String {

@@ -7,6 +7,7 @@
 //! transactions, so they hold across concurrent Lambda instances.
 
 pub mod access;
+pub mod audit;
 pub mod calendar;
 pub mod calls;
 pub mod kept_jobs;
@@ -19,7 +20,9 @@ pub mod refresh_tokens;
 pub mod scenarios;
 pub mod schedules;
 pub mod schema;
+pub mod tenants;
 pub mod transcripts;
+pub mod usage;
 pub mod users;
 pub mod webhooks;
 

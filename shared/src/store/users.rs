@@ -64,6 +64,14 @@ impl Store {
             )
             .item("scenario_count", n(0))
             .item("created_at", s(&user.created_at))
+            .item(keys::GSI1PK, s(super::tenants::DIRECTORY))
+            .item(
+                keys::GSI1SK,
+                s(super::tenants::directory_key(
+                    &user.created_at,
+                    &user.tenant_id,
+                )),
+            )
             .condition_expression("attribute_not_exists(PK)")
             .build()?;
         let marker = Put::builder()

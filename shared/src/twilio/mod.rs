@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod intelligence;
+pub mod platform_account;
 pub mod signature;
 pub mod transport;
 pub mod twiml;

@@ -203,6 +203,24 @@ async fn a_browser_session_gets_an_answer_runs_its_tools_once_and_is_recorded() 
         "{}",
         history.text
     );
+
+    // Its minutes and tokens count in the tenant's usage, as a browser call.
+    let mut usage = Value::Null;
+    for _ in 0..50 {
+        usage = c.get("/usage", token).await.body;
+        if usage["total"]["browser"]["calls"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let browser = &usage["total"]["browser"];
+    assert_eq!(browser["calls"], 1, "{usage}");
+    assert_eq!(browser["seconds"], record["duration_seconds"], "{usage}");
+    assert_eq!(usage["total"]["phone_outbound"]["calls"], 0, "{usage}");
+    assert_eq!(
+        usage["total"]["tokens"]["output_audio"], record["bridge"]["output_audio_tokens"],
+        "{usage}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP against the local stack on moto. One test binary (one link step).
 
 mod account;
+mod admin;
 mod auth;
 mod bridge;
 mod browser;
@@ -26,5 +27,6 @@ mod tenancy;
 mod tenant_webhooks;
 mod tokens;
 mod transcripts;
+mod usage;
 mod webhooks;
 mod whisper;

@@ -96,6 +96,13 @@ async fn health_openapi_and_docs() {
         ("post", "/google-calendar/schedule"),
         ("post", "/realtime/session"),
         ("post", "/realtime/signal"),
+        ("get", "/usage"),
+        ("get", "/admin/tenants"),
+        ("post", "/admin/tenants/{tenant_id}/suspend"),
+        ("post", "/admin/tenants/{tenant_id}/reinstate"),
+        ("put", "/admin/tenants/{tenant_id}/minute-cap"),
+        ("get", "/admin/twilio-account"),
+        ("get", "/admin/audit-log"),
     ];
     let paths = spec.body["paths"].as_object().unwrap();
     let documented: usize = paths

@@ -220,6 +220,12 @@ async fn duplicate_callbacks_and_webhooks_make_one_transcript() {
         .body;
     assert_eq!(again["transcript_sid"], sid.as_str());
     assert_eq!(again["transcript_status"], "completed");
+    // The recording's minutes are in the tenant's transcription usage, once.
+    let seconds = again["recording_duration_seconds"].as_u64().unwrap();
+    assert!(seconds > 0, "{again}");
+    let usage = c.get("/usage", Some(&s.access_token)).await.body;
+    let expected = (seconds as f64 / 60.0 * 100.0).round() / 100.0;
+    assert_eq!(usage["total"]["transcription_minutes"], expected, "{usage}");
 }
 
 #[tokio::test]

@@ -2,18 +2,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use shared::http::AuthUser;
+use shared::twilio::platform_account::{PlatformAccount, platform_account};
 use shared::{AppState, Result};
 use utoipa::ToSchema;
-
-/// The platform's Twilio account: only administrators see it.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlatformAccount {
-    account_sid: String,
-    status: Option<String>,
-    balance: String,
-    currency: String,
-}
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -46,16 +37,11 @@ pub async fn account(State(state): State<AppState>, user: AuthUser) -> Result<Js
         .await?
         .is_some_and(|u| u.is_admin);
     let platform_account = match (&state.twilio, is_admin) {
-        (Some(client), true) => {
-            let (account, balance) = tokio::try_join!(client.account(), client.balance())
-                .map_err(|e| shared::calling::twilio_error(e, "account"))?;
-            Some(PlatformAccount {
-                account_sid: account.sid,
-                status: account.status,
-                balance: balance.balance,
-                currency: balance.currency,
-            })
-        }
+        (Some(client), true) => Some(
+            platform_account(client)
+                .await
+                .map_err(|e| shared::calling::twilio_error(e, "account"))?,
+        ),
         _ => None,
     };
     Ok(Json(AccountView {

@@ -43,9 +43,10 @@ pub struct SessionCreated {
         (status = 201, description = "Session created", body = SessionCreated),
         (status = 400, description = "Not a JSON body", body = shared::error::Problem),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 403, description = "The account is suspended", body = shared::error::Problem),
         (status = 404, description = "Unknown scenario", body = shared::error::Problem),
         (status = 422, description = "No scenario given", body = shared::error::Problem),
-        (status = 429, description = "Too many sessions", body = shared::error::Problem),
+        (status = 429, description = "Too many sessions, or this month's call minutes are used up", body = shared::error::Problem),
         (status = 503, description = "Browser sessions not configured", body = shared::error::Problem),
     ))]
 pub async fn create_session(
@@ -75,6 +76,7 @@ pub async fn create_session(
         )
         .await?;
     shared::agent::resolve(&state.store, &user.tenant_id, &scenario).await?;
+    shared::allowance::ensure_may_call(&state, &user.tenant_id).await?;
     let now = chrono::Utc::now();
     let session = BrowserSession {
         call_id: CallId::generate().into_string(),

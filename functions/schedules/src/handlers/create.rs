@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shared::calling;
 use shared::domain::phone::E164;
 use shared::domain::scenarios;
 use shared::http::{AuthUser, JsonBody};
 use shared::store::schedules::ScheduledCall;
 use shared::{AppState, Error, FieldError, Result};
+use shared::{allowance, calling};
 use utoipa::ToSchema;
 
 use crate::runner::ScheduledCallEvent;
@@ -110,6 +110,7 @@ fn validate(body: ScheduleRequest) -> Result<Valid> {
         (status = 201, description = "Scheduled", body = ScheduleView),
         (status = 400, description = "Destination refused", body = shared::error::Problem),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 403, description = "The account is suspended", body = shared::error::Problem),
         (status = 404, description = "Unknown scenario", body = shared::error::Problem),
         (status = 422, description = "Invalid fields", body = shared::error::Problem),
         (status = 429, description = "Rate limited", body = shared::error::Problem),
@@ -152,6 +153,7 @@ pub struct CalendarScheduleRequest {
         (status = 201, description = "Scheduled", body = ScheduleView),
         (status = 400, description = "Destination refused", body = shared::error::Problem),
         (status = 401, description = "Not authenticated", body = shared::error::Problem),
+        (status = 403, description = "The account is suspended", body = shared::error::Problem),
         (status = 409, description = "Google Calendar not connected, or access revoked", body = shared::error::Problem),
         (status = 422, description = "Invalid fields", body = shared::error::Problem),
         (status = 429, description = "Rate limited", body = shared::error::Problem),
@@ -187,7 +189,7 @@ pub async fn create_calendar(
     schedule(&state, &user, valid).await
 }
 
-/// Checks the scenario and destination, stores the schedule and creates its one-time
+/// Checks the scenario, the destination and that the tenant is not suspended, stores the schedule and creates its one-time
 /// EventBridge schedule.
 async fn schedule(
     state: &AppState,
@@ -196,6 +198,12 @@ async fn schedule(
 ) -> Result<(StatusCode, Json<ScheduleView>)> {
     calling::ensure_scenario(state, &user.tenant_id, &valid.scenario).await?;
     calling::check_destination(state, &valid.to, "phone_number")?;
+    // Minutes used up now may be there again when the call is due; a suspension is not.
+    if let Err(refusal @ allowance::Refusal::Suspended { .. }) =
+        allowance::check(state, &user.tenant_id).await?
+    {
+        return Err(refusal.into());
+    }
     let scheduled_time = valid.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let call = ScheduledCall::new(valid.to.as_str(), &valid.scenario, &scheduled_time);
     state.store.create_schedule(&user.tenant_id, &call).await?;

@@ -33,6 +33,7 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
     let t = &c.telephony;
     let r = &c.rate_limits;
     let g = c.google.as_ref().expect("the calendar is configured");
+    let p = &c.usage.prices;
     BTreeMap::from([
         ("FRONTEND_URL", c.frontend_url.clone()),
         ("CAPTCHA_VERIFY_URL", c.captcha.verify_url.clone()),
@@ -131,6 +132,42 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
         ),
         ("OPENAI_SUMMARY_MODEL", c.openai.summary_model.clone()),
         ("OPENAI_WHISPER_MODEL", c.openai.whisper_model.clone()),
+        (
+            "MONTHLY_MINUTE_CAP",
+            format!("{:?}", c.usage.monthly_minute_cap),
+        ),
+        (
+            "PRICE_PHONE_INBOUND_PER_MINUTE",
+            format!("{:?}", p.phone_inbound_minute),
+        ),
+        (
+            "PRICE_PHONE_OUTBOUND_PER_MINUTE",
+            format!("{:?}", p.phone_outbound_minute),
+        ),
+        (
+            "PRICE_BROWSER_PER_MINUTE",
+            format!("{:?}", p.browser_minute),
+        ),
+        (
+            "PRICE_TRANSCRIPTION_PER_MINUTE",
+            format!("{:?}", p.transcription_minute),
+        ),
+        (
+            "PRICE_TEXT_INPUT_PER_MILLION_TOKENS",
+            format!("{:?}", p.text_input_million),
+        ),
+        (
+            "PRICE_AUDIO_INPUT_PER_MILLION_TOKENS",
+            format!("{:?}", p.audio_input_million),
+        ),
+        (
+            "PRICE_TEXT_OUTPUT_PER_MILLION_TOKENS",
+            format!("{:?}", p.text_output_million),
+        ),
+        (
+            "PRICE_AUDIO_OUTPUT_PER_MILLION_TOKENS",
+            format!("{:?}", p.audio_output_million),
+        ),
     ])
 }
 
