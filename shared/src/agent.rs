@@ -15,6 +15,10 @@ pub struct Agent {
     pub persona: String,
     pub prompt: String,
     pub voice: String,
+    /// Where `transfer_call` sends a phone call (custom scenarios that name one).
+    pub transfer_number: Option<String>,
+    /// What an answering machine is told (custom scenarios that set one).
+    pub voicemail_message: Option<String>,
 }
 
 /// The agent of `scenario` for `tenant_id`; 404 when it is neither a predefined key nor one
@@ -25,6 +29,8 @@ pub async fn resolve(store: &Store, tenant_id: &str, scenario: &str) -> Result<A
             persona: s.persona.to_string(),
             prompt: s.prompt.to_string(),
             voice: s.voice_config.voice.to_string(),
+            transfer_number: None,
+            voicemail_message: None,
         });
     }
     let not_found = || Error::NotFound("Scenario not found".into());
@@ -40,5 +46,7 @@ pub async fn resolve(store: &Store, tenant_id: &str, scenario: &str) -> Result<A
         persona: custom.fields.persona,
         prompt: custom.fields.prompt,
         voice: voice.to_string(),
+        transfer_number: custom.fields.transfer_number,
+        voicemail_message: custom.fields.voicemail_message,
     })
 }

@@ -22,6 +22,7 @@ pub mod sideband;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod transfer;
 pub mod twilio;
 
 pub use config::Config;

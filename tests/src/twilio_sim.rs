@@ -14,6 +14,8 @@
 //!   platform's signature checks run for real;
 //! - can ring one of the owned numbers ([`TwilioSim::inbound_call`]) and inject failures
 //!   ([`TwilioSim::fail_next_call`], [`TwilioSim::set_call_outcome`]);
+//! - dials the person of a transfer (a call redirected to a `<Dial>`) and posts the outcome
+//!   to its action ([`TwilioSim::set_dial_outcome`]);
 //! - can deliver every callback of a call before answering the request that created it (or,
 //!   for an inbound call, the final status before the voice webhook), as Twilio does for a call
 //!   that fails fast or under load ([`TwilioSim::callbacks_before_answers`]).
@@ -37,6 +39,10 @@ use shared::twilio::signature;
 
 use crate::media_sim::{CallReport, CallScript, ConnectOptions, MediaCall};
 use crate::outage::Outage;
+
+mod dial;
+
+pub use dial::DialOutcome;
 
 const API_VERSION: &str = "2010-04-01";
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -103,6 +109,8 @@ pub struct SimCall {
     pub done: bool,
     /// `POST .../Calls/{Sid}.json` set a `Status`.
     pub hung_up_by_api: bool,
+    /// What the action of a `<Dial>` (a transfer) answered: HTTP status and TwiML.
+    pub dial_answer: Option<(u16, String)>,
 }
 
 /// A callback the simulator POSTed (or GOT), and how the receiver answered.
@@ -276,6 +284,11 @@ impl TwilioSim {
         self.inner.state().early_callbacks = true;
     }
 
+    /// How the person's phone answers a transfer (`<Dial>`) from now on.
+    pub fn set_dial_outcome(&self, outcome: DialOutcome) {
+        self.inner.state().dial_outcome = outcome;
+    }
+
     /// Simulates a caller dialling one of the owned numbers: sends the signed voice webhook
     /// (the number's voice URL and method) with the form Twilio sends for an incoming call,
     /// records the call with the TwiML it got back, and returns the webhook's answer.
@@ -339,6 +352,7 @@ impl TwilioSim {
                 callbacks: Vec::new(),
                 done: false,
                 hung_up_by_api: false,
+                dial_answer: None,
             },
             created: Utc::now(),
             phone_number_sid: Some(number_sid),
@@ -488,6 +502,8 @@ struct SimState {
     lose_status_callbacks: bool,
     media_reports: Vec<(String, CallReport)>,
     recordings: Vec<SimRecording>,
+    /// How a transfer's `<Dial>` ends.
+    dial_outcome: DialOutcome,
 }
 
 struct OwnedNumber {
@@ -1313,6 +1329,7 @@ async fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
                 callbacks: Vec::new(),
                 done: false,
                 hung_up_by_api: false,
+                dial_answer: None,
             },
             created: Utc::now(),
             phone_number_sid,
@@ -1368,6 +1385,10 @@ fn update_call(inner: &Arc<Inner>, sid: &str, form: &[(String, String)], path: &
             call.from.clone(),
         )
     };
+    // A transfer: the person is dialled after Twilio answered the update.
+    if let Some(xml) = twiml.filter(|xml| xml.contains("<Dial")) {
+        tokio::spawn(Arc::clone(inner).dial(sid.to_string(), xml.to_string()));
+    }
     // Twilio answers first and fetches the new TwiML afterwards.
     if let (None, Some(target)) = (twiml, redirect) {
         let inner = Arc::clone(inner);

@@ -7,6 +7,8 @@
 //! What the call is made of is decided here too: the scenario's instructions and voice, and
 //! the tools its model may call.
 
+use std::sync::Arc;
+
 use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
 use shared::domain::calls::Direction;
@@ -16,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::TwilioSocket;
 use crate::server::Bridge;
-use crate::tools::Registry;
+use crate::tools::{Registry, TransferCall};
 use crate::twilio::{self, Inbound};
 
 /// Why a stream was refused. [`Refusal::as_str`] is logged and sent as the close reason.
@@ -58,6 +60,16 @@ pub(super) struct Admitted {
     /// The tools this call's model may call: offered in `session.update` and the only ones
     /// run, so a call never runs a tool its scenario was not given.
     pub(super) tools: Registry,
+    /// Where `transfer_call` sends the call (the scenario's transfer number).
+    pub(super) transfer_to: Option<String>,
+}
+
+/// What a call of a scenario is made of.
+pub(super) struct Configuration {
+    pub(super) instructions: String,
+    pub(super) voice: String,
+    pub(super) tools: Registry,
+    pub(super) transfer_to: Option<String>,
 }
 
 /// Reads `connected`/`start`, verifies the stream token and claims the call (once per call,
@@ -102,7 +114,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
     if !claimed {
         return Err(Refusal::AlreadyClaimed);
     }
-    let (instructions, voice, tools) = configure(
+    let configuration = configure(
         bridge,
         &claims.tid,
         &claims.call_id,
@@ -111,24 +123,26 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
     )
     .await?;
     Ok(Admitted {
-        instructions,
-        voice,
+        instructions: configuration.instructions,
+        voice: configuration.voice,
         stream_sid: start.stream_sid,
         claims,
-        tools,
+        tools: configuration.tools,
+        transfer_to: configuration.transfer_to,
     })
 }
 
 /// What a call of `scenario` is made of: its instructions for the direction (with the
-/// calendar block on calendar calls), its voice, and its tools. Only this tenant's scenario
-/// and calendar, ever: the tenant comes from a verified token or a claimed call record.
+/// calendar block on calendar calls), its voice, and its tools (`transfer_call` when the
+/// scenario names a transfer number). Only this tenant's scenario and calendar, ever: the
+/// tenant comes from a verified token or a claimed call record.
 pub(super) async fn configure(
     bridge: &Bridge,
     tenant_id: &str,
     call_id: &str,
     scenario: &str,
     direction: Direction,
-) -> Result<(String, String, Registry), Refusal> {
+) -> Result<Configuration, Refusal> {
     let agent = shared::agent::resolve(&bridge.app.store, tenant_id, scenario)
         .await
         .map_err(|_| Refusal::ScenarioNotFound)?;
@@ -154,7 +168,17 @@ pub(super) async fn configure(
             crate::tools::calendar::register(&mut tools, calendar);
         }
     }
-    Ok((instructions, agent.voice, tools))
+    if agent.transfer_number.is_some() {
+        tools.register(Arc::new(TransferCall {
+            phone_line: direction != Direction::Browser,
+        }));
+    }
+    Ok(Configuration {
+        instructions,
+        voice: agent.voice,
+        tools,
+        transfer_to: agent.transfer_number,
+    })
 }
 
 pub(super) async fn close_twilio(tx: &mut TwilioSocket, code: u16, reason: &'static str) {

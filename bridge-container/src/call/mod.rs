@@ -166,7 +166,7 @@ async fn open_sideband(
         .call(tenant_id, call_id)
         .await
         .map_err(|e| e.to_string())?;
-    let (instructions, _voice, tools) = admission::configure(
+    let configuration = admission::configure(
         bridge,
         tenant_id,
         call_id,
@@ -180,7 +180,9 @@ async fn open_sideband(
         .await
         .map_err(|e| e.detail)?;
     let mut openai = session::OpenAi::new(socket);
-    let update = crate::realtime::sideband_session_update(&instructions, tools.definitions());
+    let tools = configuration.tools;
+    let update =
+        crate::realtime::sideband_session_update(&configuration.instructions, tools.definitions());
     openai.send(update);
     // The agent speaks first, as on the phone.
     openai.send(crate::realtime::response_create(None));

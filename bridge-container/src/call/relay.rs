@@ -42,6 +42,8 @@ pub enum EndReason {
     OpenAiUnavailable,
     /// OpenAI reported an error after which the session cannot go on.
     OpenAiError,
+    /// The model called `transfer_call` and Twilio took the call to the person.
+    Transferred,
 }
 
 impl EndReason {
@@ -53,6 +55,7 @@ impl EndReason {
             EndReason::Shutdown => "shutdown",
             EndReason::OpenAiUnavailable => "openai_unavailable",
             EndReason::OpenAiError => "openai_error",
+            EndReason::Transferred => "transferred",
         }
     }
 }
@@ -77,6 +80,10 @@ pub(super) struct Call {
     tool_calls: ToolCalls,
     response_active: bool,
     hang_up_when_heard: bool,
+    /// The scenario's transfer number, and whether `transfer_call` asked for it (the call is
+    /// redirected once the caller heard the agent say so).
+    transfer_to: Option<String>,
+    transfer_when_heard: bool,
     summary: BridgeSummary,
 }
 
@@ -111,6 +118,8 @@ impl Call {
             tool_calls: ToolCalls::new(admitted.tools, context, bridge.settings.tool_timeout),
             response_active: false,
             hang_up_when_heard: false,
+            transfer_to: admitted.transfer_to,
+            transfer_when_heard: false,
             summary: BridgeSummary::default(),
         })
     }
@@ -232,8 +241,10 @@ impl Call {
                     }
                 },
                 Some((call_id, output)) = self.tool_calls.next_output() => {
-                    if tool_calls::on_tool_output(&call_id, output, openai.as_mut()) == Effect::EndCall {
-                        self.hang_up_when_heard = true;
+                    match tool_calls::on_tool_output(&call_id, output, openai.as_mut()) {
+                        Effect::EndCall => self.hang_up_when_heard = true,
+                        Effect::Transfer => self.transfer_when_heard = self.transfer_to.is_some(),
+                        Effect::None => {}
                     }
                     Next::Continue
                 }
@@ -264,7 +275,13 @@ impl Call {
             if self.hang_up_when_heard && !self.playout.speaking(now) {
                 return EndReason::AgentEnded;
             }
-            let next_wake = if self.hang_up_when_heard {
+            if self.transfer_when_heard && !self.playout.speaking(now) {
+                self.transfer_when_heard = false;
+                if self.transfer(openai.as_mut()).await {
+                    return EndReason::Transferred;
+                }
+            }
+            let next_wake = if self.hang_up_when_heard || self.transfer_when_heard {
                 let soon = now + Duration::from_millis(20);
                 Some(next_wake.map_or(soon, |w| w.min(soon)))
             } else {
@@ -335,6 +352,33 @@ impl Call {
             Some(Inbound::Stop) => Next::End(EndReason::CallerHungUp),
             _ => Next::Continue,
         }
+    }
+
+    /// Hands the call to the scenario's transfer number; `true` once Twilio has taken it. A
+    /// transfer that fails leaves the call with the agent, which is told so and answers (the
+    /// record says why it failed).
+    async fn transfer(&mut self, openai: Option<&mut OpenAi>) -> bool {
+        let Some(to) = self.transfer_to.clone() else {
+            return false;
+        };
+        let (tenant_id, call_id) = (&self.claims.tid, &self.claims.call_id);
+        let Err(e) = shared::transfer::transfer(&self.bridge.app, tenant_id, call_id, &to).await
+        else {
+            return true;
+        };
+        let text = format!(
+            "[The transfer to a person did not go through ({}). Tell the caller, and offer to help them yourself or to take a message.]",
+            e.problem().detail
+        );
+        if let Some(openai) = openai {
+            openai.send(realtime::history_item(Role::User, &text));
+            if !self.response_active {
+                openai.send(realtime::response_create(None));
+            }
+            openai.write_now().await;
+        }
+        self.remember(Role::User, text);
+        false
     }
 
     /// A keypad press reaches the model as a line from the caller, and the model answers it

@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 
 pub mod calendar;
 mod end_call;
+mod transfer_call;
 
 pub use end_call::EndCall;
+pub use transfer_call::{NOT_ON_A_PHONE_LINE, TransferCall};
 
 /// What a tool asks of the call besides returning its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +25,9 @@ pub enum Effect {
     None,
     /// Hang up once the caller has heard everything already said.
     EndCall,
+    /// Hand the call to the scenario's transfer number once the caller has heard everything
+    /// already said.
+    Transfer,
 }
 
 pub struct ToolOutput {

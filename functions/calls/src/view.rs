@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 use shared::domain::calls::{CallStatus, Direction};
+use shared::domain::receptionist::AnsweredBy;
 use shared::domain::transcripts::TranscriptionState;
 use shared::store::calendar::bookings::{Booking, BookingStatus};
-use shared::store::calls::{BridgeSummary, CallRecord};
+use shared::store::calls::{BridgeSummary, CallRecord, TransferRecord};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,6 +33,12 @@ pub struct CallView {
     /// The call's transcript (Voice Intelligence's SID), once asked for.
     pub transcript_sid: Option<String>,
     pub transcript_status: Option<TranscriptionState>,
+    /// The call's transfer to a person, once the agent asked for one.
+    pub transfer: Option<TransferRecord>,
+    /// Who answered an outbound call (answering-machine detection), once Twilio said.
+    pub answered_by: Option<AnsweredBy>,
+    /// Whether the agent left its message on an answering machine.
+    pub voicemail_left: bool,
     /// Appointments booked during the call (only on `GET /calls/{call_id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bookings: Option<Vec<BookingView>>,
@@ -88,6 +95,9 @@ impl From<CallRecord> for CallView {
             bridge: c.bridge,
             transcript_sid: c.transcript_sid,
             transcript_status: c.transcript_status,
+            transfer: c.transfer,
+            answered_by: c.answered_by,
+            voicemail_left: c.voicemail_left_at.is_some(),
             bookings: None,
         }
     }

@@ -17,6 +17,10 @@ pub struct CustomScenarioView {
     /// The Realtime voice the agent will speak with.
     pub voice: String,
     pub temperature: f64,
+    /// Where `transfer_call` sends a phone call; null: no transfers.
+    pub transfer_number: Option<String>,
+    /// What the agent tells an answering machine; null: a message built from the scenario.
+    pub voicemail_message: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// The full instructions the agent receives on inbound and outbound calls.
@@ -36,6 +40,8 @@ impl From<CustomScenario> for CustomScenarioView {
             prompt: s.fields.prompt,
             voice_type: s.fields.voice_type,
             temperature: s.fields.temperature,
+            transfer_number: s.fields.transfer_number,
+            voicemail_message: s.fields.voicemail_message,
             created_at: s.created_at,
             updated_at: s.updated_at,
         }

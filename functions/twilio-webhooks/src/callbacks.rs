@@ -61,7 +61,7 @@ pub async fn deliver(
 }
 
 /// The call named by the callback URL's query, if it carries one.
-fn named_call(form: &TwilioForm) -> Result<Option<CallRef>> {
+pub fn named_call(form: &TwilioForm) -> Result<Option<CallRef>> {
     let (Some(tenant), Some(call)) = (form.query(CALLBACK_TENANT), form.query(CALLBACK_CALL))
     else {
         return Ok(None);

@@ -6,6 +6,7 @@ pub mod email;
 pub mod ids;
 pub mod onboarding;
 pub mod phone;
+pub mod receptionist;
 pub mod scenarios;
 pub mod transcripts;
 pub mod usage;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::calls::Direction;
+use super::phone::{E164, check_destination};
 use crate::error::FieldError;
 
 /// The current OpenAI Realtime voice names.
@@ -171,6 +172,14 @@ pub struct CustomScenarioInput {
     /// 0.0 to 1.0; default 0.7.
     #[schema(nullable = false, minimum = 0.0, maximum = 1.0)]
     pub temperature: Option<f64>,
+    /// A person's phone number (E.164, or 10 digits for the US and Canada) the agent may
+    /// transfer a phone call to with its `transfer_call` tool; the same destination rules as
+    /// any call. Absent or null: no transfers.
+    pub transfer_number: Option<String>,
+    /// What the agent says to an answering machine on an outbound call (10 to 1000
+    /// characters), then hangs up. Absent or null: a message built from the scenario.
+    #[schema(min_length = 10, max_length = 1000)]
+    pub voicemail_message: Option<String>,
 }
 
 /// A validated custom scenario.
@@ -180,12 +189,43 @@ pub struct CustomScenarioFields {
     pub prompt: String,
     pub voice_type: String,
     pub temperature: f64,
+    /// E.164, checked against the destination rules.
+    pub transfer_number: Option<String>,
+    pub voicemail_message: Option<String>,
 }
 
+/// The longest voicemail message kept: about a minute of speech.
+pub const VOICEMAIL_MAX: usize = 1000;
+
 impl CustomScenarioInput {
-    /// Checks every field and reports all problems at once.
-    pub fn validate(self) -> Result<CustomScenarioFields, Vec<FieldError>> {
+    /// Checks every field and reports all problems at once; a transfer number must be a
+    /// destination calls may go to (`allowed_countries`, no emergency or premium numbers).
+    pub fn validate(
+        self,
+        allowed_countries: &[String],
+    ) -> Result<CustomScenarioFields, Vec<FieldError>> {
         let mut errors = Vec::new();
+        let transfer_number = self
+            .transfer_number
+            .filter(|raw| !raw.trim().is_empty())
+            .and_then(|raw| match transfer_destination(&raw, allowed_countries) {
+                Ok(number) => Some(number),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            });
+        let voicemail_message = self.voicemail_message.map(|message| {
+            let message = message.trim().to_string();
+            let len = message.chars().count();
+            if !(TEXT_MIN..=VOICEMAIL_MAX).contains(&len) {
+                errors.push(FieldError::new(
+                    "voicemail_message",
+                    format!("must be between {TEXT_MIN} and {VOICEMAIL_MAX} characters"),
+                ));
+            }
+            message
+        });
         let persona = text_field("persona", self.persona, &mut errors);
         let prompt = text_field("prompt", self.prompt, &mut errors);
         let voice_type = match self.voice_type.map(|v| v.trim().to_string()) {
@@ -226,11 +266,22 @@ impl CustomScenarioInput {
                 prompt,
                 voice_type,
                 temperature,
+                transfer_number,
+                voicemail_message,
             })
         } else {
             Err(errors)
         }
     }
+}
+
+/// A transfer number: a valid number that calls may be placed to.
+fn transfer_destination(raw: &str, allowed_countries: &[String]) -> Result<String, FieldError> {
+    const FIELD: &str = "transfer_number";
+    let number = E164::parse(raw, FIELD)?;
+    check_destination(&number, allowed_countries)
+        .map_err(|refusal| FieldError::new(FIELD, refusal.message()))?;
+    Ok(number.as_str().to_string())
 }
 
 fn text_field(name: &str, value: Option<String>, errors: &mut Vec<FieldError>) -> String {
@@ -352,6 +403,10 @@ mod tests {
         }
     }
 
+    fn us_and_canada() -> Vec<String> {
+        vec!["US".into(), "CA".into()]
+    }
+
     #[test]
     fn validation_reports_every_field() {
         let errors = CustomScenarioInput {
@@ -359,11 +414,43 @@ mod tests {
             prompt: None,
             voice_type: Some("robot".into()),
             temperature: Some(1.5),
+            transfer_number: Some("911".into()),
+            voicemail_message: Some("Hi".into()),
         }
-        .validate()
+        .validate(&us_and_canada())
         .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["persona", "prompt", "voice_type", "temperature"]);
+        assert_eq!(
+            fields,
+            [
+                "transfer_number",
+                "voicemail_message",
+                "persona",
+                "prompt",
+                "voice_type",
+                "temperature"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_transfer_number_must_be_a_destination_calls_may_go_to() {
+        let input = |number: &str| CustomScenarioInput {
+            persona: Some("A friendly receptionist".into()),
+            prompt: Some("Help callers book a visit".into()),
+            voice_type: Some("marin".into()),
+            temperature: None,
+            transfer_number: Some(number.into()),
+            voicemail_message: None,
+        };
+        let kept = input("(415) 555-0199").validate(&us_and_canada()).unwrap();
+        assert_eq!(kept.transfer_number.as_deref(), Some("+14155550199"));
+        for refused in ["911", "+19005550100", "+442071838750", "call me"] {
+            let errors = input(refused).validate(&us_and_canada()).unwrap_err();
+            assert_eq!(errors[0].field, "transfer_number", "{refused}");
+        }
+        let blank = input(" ").validate(&us_and_canada()).unwrap();
+        assert_eq!(blank.transfer_number, None);
     }
 
     #[test]
@@ -373,14 +460,16 @@ mod tests {
             prompt: Some("Help callers book a visit".into()),
             voice_type: Some("marin".into()),
             temperature: Some(t),
+            transfer_number: None,
+            voicemail_message: None,
         };
         for (given, kept) in [(4.97e-210, 0.0), (0.456, 0.46), (-0.001, 0.0), (1.004, 1.0)] {
-            let fields = input(given).validate().unwrap();
+            let fields = input(given).validate(&us_and_canada()).unwrap();
             assert_eq!(fields.temperature, kept, "{given}");
             assert!(fields.temperature.is_sign_positive(), "{given}");
         }
-        assert!(input(f64::NAN).validate().is_err());
-        assert!(input(1.006).validate().is_err());
+        assert!(input(f64::NAN).validate(&us_and_canada()).is_err());
+        assert!(input(1.006).validate(&us_and_canada()).is_err());
     }
 
     #[test]

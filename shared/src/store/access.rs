@@ -258,6 +258,10 @@ pub const CONTEXTS: &[Context] = &[
                 Route("POST /twilio/recording-status"),
                 &[GetItem, PutItem, UpdateItem],
             ),
+            grant(
+                Route("POST /twilio/transfer-status"),
+                &[GetItem, UpdateItem],
+            ),
         ],
     },
     Context {

@@ -23,6 +23,14 @@ fn not_found() -> Error {
     Error::NotFound("Custom scenario not found".into())
 }
 
+/// The fields a scenario may leave out, by attribute.
+fn optional_fields(fields: &CustomScenarioFields) -> [(&'static str, Option<&String>); 2] {
+    [
+        ("transfer_number", fields.transfer_number.as_ref()),
+        ("voicemail_message", fields.voicemail_message.as_ref()),
+    ]
+}
+
 fn from_item(item: &Item) -> Result<CustomScenario> {
     Ok(CustomScenario {
         scenario_id: item.str("scenario_id")?,
@@ -31,6 +39,8 @@ fn from_item(item: &Item) -> Result<CustomScenario> {
             prompt: item.str("prompt")?,
             voice_type: item.str("voice_type")?,
             temperature: item.num("temperature")?,
+            transfer_number: item.opt_str("transfer_number"),
+            voicemail_message: item.opt_str("voicemail_message"),
         },
         created_at: item.str("created_at")?,
         updated_at: item.str("updated_at")?,
@@ -50,7 +60,7 @@ impl Store {
         let now = now_rfc3339();
         let pk = keys::tenant(tenant_id);
         let count = self.count_update(tenant_id, "scenario_count", Count::UpTo(max))?;
-        let put = Put::builder()
+        let mut put = Put::builder()
             .table_name(self.table())
             .item(keys::PK, s(&pk))
             .item(keys::SK, s(keys::scenario(&scenario_id)))
@@ -62,8 +72,13 @@ impl Store {
             .item("temperature", n(fields.temperature))
             .item("created_at", s(&now))
             .item("updated_at", s(&now))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()?;
+            .condition_expression("attribute_not_exists(PK)");
+        for (attribute, value) in optional_fields(fields) {
+            if let Some(value) = value {
+                put = put.item(attribute, s(value));
+            }
+        }
+        let put = put.build()?;
         let result = self
             .client()
             .transact_write_items()
@@ -121,15 +136,32 @@ impl Store {
         scenario_id: &str,
         fields: &CustomScenarioFields,
     ) -> Result<CustomScenario> {
-        let out = self
-            .client()
-            .update_item()
+        // A full replace: an optional field left out is removed.
+        let mut sets = vec![
+            "persona = :persona, prompt = :prompt, voice_type = :voice, temperature = :temp, updated_at = :now"
+                .to_string(),
+        ];
+        let mut removes = Vec::new();
+        let mut request = self.client().update_item();
+        for (attribute, value) in optional_fields(fields) {
+            match value {
+                Some(value) => {
+                    sets.push(format!("{attribute} = :{attribute}"));
+                    request =
+                        request.expression_attribute_values(format!(":{attribute}"), s(value));
+                }
+                None => removes.push(attribute),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let out = request
             .table_name(self.table())
             .key(keys::PK, s(keys::tenant(tenant_id)))
             .key(keys::SK, s(keys::scenario(scenario_id)))
-            .update_expression(
-                "SET persona = :persona, prompt = :prompt, voice_type = :voice, temperature = :temp, updated_at = :now",
-            )
+            .update_expression(expression)
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":persona", s(&fields.persona))
             .expression_attribute_values(":prompt", s(&fields.prompt))

@@ -253,6 +253,19 @@ impl Client {
         }
     }
 
+    /// Gives a live call new TwiML (a transfer's `<Dial>`): Twilio ends the call's Media
+    /// Stream and runs the new document at once.
+    pub fn redirect_call_request(&self, call_sid: &str, twiml: &str) -> Request {
+        Request {
+            method: Method::POST,
+            path: self.account_path(&format!("/Calls/{call_sid}.json")),
+            query: Vec::new(),
+            form: pairs(&[("Twiml", twiml)]),
+            // Sent twice, it would start the document (and dial the person) twice.
+            idempotent: false,
+        }
+    }
+
     pub async fn search_local(
         &self,
         country: &str,
@@ -320,6 +333,11 @@ impl Client {
         status: &str,
     ) -> Result<Call, TwilioError> {
         self.send(&self.update_call_status_request(call_sid, status))
+            .await
+    }
+
+    pub async fn redirect_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError> {
+        self.send(&self.redirect_call_request(call_sid, twiml))
             .await
     }
 

@@ -59,6 +59,22 @@ pub fn say_and_hangup(text: &str) -> String {
     )
 }
 
+/// A transfer: dials `number` with the platform's `caller_id`, for `timeout_secs` at most,
+/// and posts the outcome (`DialCallStatus`) to `action`, whose answer ends the call.
+pub fn dial(number: &str, caller_id: &str, timeout_secs: u32, action: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial callerId="{}" timeout="{timeout_secs}" action="{}" method="POST"><Number>{}</Number></Dial></Response>"#,
+        escape(caller_id),
+        escape(action),
+        escape(number)
+    )
+}
+
+/// Ends the call without a word (a transfer that connected, and is over).
+pub fn hangup() -> String {
+    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

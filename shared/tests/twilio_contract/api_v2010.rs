@@ -204,6 +204,20 @@ fn update_call_status_canceled_matches_spec() {
     assert_valid(&client().update_call_status_request(CALL_SID, "canceled"));
 }
 
+#[test]
+fn redirect_call_to_a_dial_matches_spec() {
+    let twiml = shared::twilio::twiml::dial(
+        "+14155550199",
+        "+14155550100",
+        30,
+        "https://hooks.example.com/twilio/transfer-status?tenant_id=t&call_id=c",
+    );
+    let req = client().redirect_call_request(CALL_SID, &twiml);
+    assert_eq!(form_values(&req, "Twiml"), [twiml.as_str()]);
+    assert!(!req.idempotent, "a repeated redirect would dial twice");
+    assert_valid(&req);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Retry safety
 // ---------------------------------------------------------------------------------------------

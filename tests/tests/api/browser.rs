@@ -224,6 +224,68 @@ async fn a_browser_session_gets_an_answer_runs_its_tools_once_and_is_recorded() 
 }
 
 #[tokio::test]
+async fn a_browser_session_cannot_be_transferred_and_the_model_is_told_why() {
+    let rig = rig(Settings::default(), Options::default()).await;
+    rig.openai.set_function_calls(vec![FunctionCallScript {
+        on_user_turn: 1,
+        name: "transfer_call".into(),
+        arguments: "{}".into(),
+        repeat_done: false,
+        interrupted: false,
+    }]);
+    let c = rig.stack.client();
+    let token = Some(rig.session.access_token.as_str());
+    let created = c
+        .post(
+            "/realtime/custom-scenario",
+            token,
+            &json!({"persona": "The front desk of a dental practice", "prompt": "Help callers; hand them to a colleague when asked", "voice_type": "marin", "transfer_number": "+14155550199"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let scenario = created.body["scenario_id"].as_str().unwrap().to_string();
+    start_call(&rig, &rig.session, &scenario).await;
+    let rtc = attached_rtc_call(&rig).await;
+    let sideband = || {
+        rig.openai
+            .sessions()
+            .into_iter()
+            .find(|s| s.rtc_call_id.as_deref() == Some(rtc.as_str()))
+    };
+    for _ in 0..50 {
+        if sideband().is_some_and(|s| s.responses_created >= 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rig.openai.rtc_calls().caller_turn(&rtc));
+    let mut outputs = Vec::new();
+    for _ in 0..50 {
+        outputs = sideband().map(|s| s.function_outputs).unwrap_or_default();
+        if !outputs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    let output: Value = serde_json::from_str(&outputs[0].1).unwrap();
+    assert_eq!(
+        output["error"],
+        bridge::tools::NOT_ON_A_PHONE_LINE,
+        "{output}"
+    );
+    // Nothing was asked of Twilio.
+    assert!(
+        !rig.twilio
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/Calls")),
+        "{:?}",
+        rig.twilio.requests()
+    );
+}
+
+#[tokio::test]
 async fn a_browser_call_past_its_maximum_duration_is_hung_up() {
     let options = Options::default().env("MAX_CALL_DURATION_SECONDS", "2");
     let rig = rig(Settings::default(), options).await;

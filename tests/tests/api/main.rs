@@ -20,6 +20,7 @@ mod onboarding;
 mod platform;
 mod providers;
 mod rate_limits;
+mod receptionist;
 mod scenarios;
 mod schedules;
 mod template;

@@ -54,6 +54,7 @@ async fn health_openapi_and_docs() {
         ("get", "/calls/{call_id}"),
         ("post", "/calls/{call_id}/hangup"),
         ("post", "/twilio/voice/inbound"),
+        ("post", "/twilio/transfer-status"),
         ("post", "/twilio/call-status"),
         ("post", "/twilio/recording-status"),
         ("post", "/schedule-call"),

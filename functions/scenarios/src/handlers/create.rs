@@ -40,7 +40,9 @@ pub async fn create(
             &state.config.rate_limits.scenario_create,
         )
         .await?;
-    let fields = body.validate().map_err(Error::Validation)?;
+    let fields = body
+        .validate(&state.config.telephony.allowed_countries)
+        .map_err(Error::Validation)?;
     let scenario = state
         .store
         .create_scenario(&user.tenant_id, &fields, state.config.max_custom_scenarios)

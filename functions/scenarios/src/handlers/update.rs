@@ -33,7 +33,9 @@ pub async fn update(
     JsonBody(body): JsonBody<CustomScenarioInput>,
 ) -> Result<Json<Updated>> {
     let scenario_id = ScenarioId::parse(&scenario_id, "scenario_id")?;
-    let fields = body.validate().map_err(Error::Validation)?;
+    let fields = body
+        .validate(&state.config.telephony.allowed_countries)
+        .map_err(Error::Validation)?;
     let scenario = state
         .store
         .update_scenario(&user.tenant_id, scenario_id.as_str(), &fields)

@@ -1,6 +1,7 @@
 pub mod call_status;
 pub mod inbound;
 pub mod recording_status;
+pub mod transfer_status;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

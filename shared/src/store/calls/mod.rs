@@ -8,12 +8,14 @@
 //!   stream claim and summary);
 //! - [`browser`]: voice sessions in a tenant's browser (a session to sign, then its call);
 //! - [`history`]: the tenant's call history;
-//! - [`pacing`]: the per-tenant daily cap and the account-wide calls-per-second pacing.
+//! - [`pacing`]: the per-tenant daily cap and the account-wide calls-per-second pacing;
+//! - [`receptionist`]: a transfer to a person, and who answered (answering machines).
 
 pub mod browser;
 pub mod history;
 pub mod pacing;
 pub mod progress;
+pub mod receptionist;
 
 use aws_sdk_dynamodb::types::Put;
 use serde::Serialize;
@@ -21,12 +23,14 @@ use serde::Serialize;
 use super::{Item, ItemExt, Store, created, keys, n, now_rfc3339, s};
 use crate::domain::calls::{CallStatus, Direction};
 use crate::domain::ids::CallId;
+use crate::domain::receptionist::AnsweredBy;
 use crate::domain::transcripts::TranscriptionState;
 use crate::error::{Error, Result};
 
 pub use browser::{BrowserSession, OfferClaim};
 pub use history::CallFilter;
 pub use progress::{RecordingUpdate, SidLink, StatusUpdate};
+pub use receptionist::TransferRecord;
 
 /// A call as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,6 +59,12 @@ pub struct CallRecord {
     /// The call's transcript at Voice Intelligence, once asked for.
     pub transcript_sid: Option<String>,
     pub transcript_status: Option<TranscriptionState>,
+    /// The call's transfer to a person, once the agent asked for one.
+    pub transfer: Option<TransferRecord>,
+    /// Who answered an outbound call (answering-machine detection).
+    pub answered_by: Option<AnsweredBy>,
+    /// When the agent left its message on an answering machine.
+    pub voicemail_left_at: Option<String>,
 }
 
 /// The media bridge's record of a call's stream.
@@ -116,6 +126,9 @@ impl CallRecord {
             bridge: None,
             transcript_sid: None,
             transcript_status: None,
+            transfer: None,
+            answered_by: None,
+            voicemail_left_at: None,
         }
     }
 }
@@ -158,6 +171,9 @@ fn from_item(item: &Item) -> Result<CallRecord> {
         transcript_status: item
             .opt_str("transcript_status")
             .and_then(|s| s.parse().ok()),
+        transfer: receptionist::transfer(item),
+        answered_by: item.opt_str("answered_by").and_then(|a| a.parse().ok()),
+        voicemail_left_at: item.opt_str("voicemail_left_at"),
     })
 }
 

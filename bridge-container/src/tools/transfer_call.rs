@@ -1,0 +1,48 @@
+//! `transfer_call`: the model hands a phone call to a person (the scenario's transfer number),
+//! after telling the caller it is doing so. The bridge redirects the call once the caller has
+//! heard that (see the relay); a browser session has no phone line to redirect, so there the
+//! tool answers with an error the model can explain.
+
+use serde_json::{Value, json};
+
+use super::{Effect, Tool, ToolContext, ToolFuture, ToolOutput};
+
+/// Given to calls whose scenario names a transfer number.
+pub struct TransferCall {
+    /// A phone call (the transfer can be made), or a browser session (it cannot).
+    pub phone_line: bool,
+}
+
+/// What the model is told when the call cannot be transferred.
+pub const NOT_ON_A_PHONE_LINE: &str = "This conversation is in a web browser, not on a phone line, so it cannot be transferred to a person. Tell the person so and offer to help in another way.";
+
+impl Tool for TransferCall {
+    fn name(&self) -> &'static str {
+        "transfer_call"
+    }
+
+    fn description(&self) -> &'static str {
+        "Transfer the phone call to a human colleague. First tell the caller that you are transferring them now and that they should stay on the line; then call this. Use it when the caller asks for a person or you cannot help them yourself."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {"reason": {"type": "string", "description": "Why the caller needs a person"}},
+            "required": []
+        })
+    }
+
+    fn run(&self, _arguments: Value, _context: ToolContext) -> ToolFuture {
+        let output = if self.phone_line {
+            ToolOutput {
+                output: json!({"ok": true, "status": "transferring"}).to_string(),
+                effect: Effect::Transfer,
+                respond: false,
+            }
+        } else {
+            ToolOutput::error(NOT_ON_A_PHONE_LINE)
+        };
+        Box::pin(async move { output })
+    }
+}

@@ -1,0 +1,292 @@
+//! What a good receptionist does besides talking: hand the caller to a person (`transfer_call`,
+//! a `<Dial>` through Twilio, its outcome on the record) and leave a message on an answering
+//! machine (asynchronous answering-machine detection).
+
+use std::time::Duration;
+
+use bridge::Settings;
+use e2e_tests::Options;
+use e2e_tests::bridge_rig::{BridgeRig, PlacedCall};
+use e2e_tests::client::Session;
+use e2e_tests::media_sim::{CallScript, MediaCall, Segment};
+use e2e_tests::outage::Outage;
+use e2e_tests::realtime_sim::{FunctionCallScript, SimConfig};
+use e2e_tests::twilio_sim::DialOutcome;
+use serde_json::{Value, json};
+
+const PERSON: &str = "+14155550199";
+
+/// Creates a custom scenario with `extra` fields; returns its id.
+async fn scenario(rig: &BridgeRig, session: &Session, extra: Value) -> String {
+    let mut body = json!({
+        "persona": "The front desk of a dental practice",
+        "prompt": "Help callers with appointments; hand them to a colleague when they ask",
+        "voice_type": "marin",
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let created = rig
+        .stack
+        .client()
+        .post(
+            "/realtime/custom-scenario",
+            Some(&session.access_token),
+            &body,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    created.body["scenario_id"].as_str().unwrap().to_string()
+}
+
+/// A transfer asked for on the caller's first turn.
+fn transfer_on_first_turn() -> Vec<FunctionCallScript> {
+    vec![FunctionCallScript {
+        on_user_turn: 1,
+        name: "transfer_call".into(),
+        arguments: r#"{"reason":"asked for a person"}"#.into(),
+        repeat_done: false,
+        interrupted: false,
+    }]
+}
+
+/// Places a call with a scenario that transfers to [`PERSON`], and a caller who asks.
+async fn call_that_asks_for_a_person(rig: &BridgeRig) -> (PlacedCall, MediaCall) {
+    let id = scenario(rig, &rig.session, json!({"transfer_number": PERSON})).await;
+    rig.openai.set_function_calls(transfer_on_first_turn());
+    let call = rig
+        .place(&format!("/make-custom-call/%2B14155550123/{id}"))
+        .await;
+    let caller = CallScript {
+        segments: vec![
+            Segment::Silence { ms: 1200 },
+            Segment::Speech { ms: 600 },
+            Segment::Silence { ms: 6000 },
+            Segment::Stop,
+        ],
+        speech_amplitude: 8000,
+    };
+    let media = rig.stream(&call, caller).await.expect("admitted");
+    (call, media)
+}
+
+/// The call's record once its transfer has an outcome.
+async fn transfer_outcome(rig: &BridgeRig, call_id: &str) -> Value {
+    for _ in 0..100 {
+        let record = rig.call_record(call_id).await;
+        if record["transfer"]["status"]
+            .as_str()
+            .is_some_and(|s| s != "dialing")
+        {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the transfer of {call_id} never ended");
+}
+
+#[tokio::test]
+async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    let (call, media) = call_that_asks_for_a_person(&rig).await;
+    assert!(
+        media.wait_closed(Duration::from_secs(15)).await,
+        "the stream ended"
+    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "transferred", "{summary}");
+
+    // The model was offered the tool, and asked for it once.
+    let session = &rig.openai.sessions()[0];
+    let update = session
+        .events
+        .iter()
+        .find(|e| e["type"] == "session.update")
+        .unwrap();
+    let tools: Vec<&str> = update["session"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["end_call", "transfer_call"]);
+    assert_eq!(session.function_outputs.len(), 1);
+    rig.assert_no_spec_violations();
+
+    // Twilio was asked once to dial the person, with the platform's number as caller ID.
+    let redirects: Vec<_> = rig
+        .twilio
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(&format!("/Calls/{}.json", call.call_sid)))
+        .collect();
+    assert_eq!(redirects.len(), 1, "{redirects:?}");
+    let twiml = &redirects[0]
+        .form
+        .iter()
+        .find(|(k, _)| k == "Twiml")
+        .expect("new TwiML")
+        .1;
+    let placed = rig.twilio.call(&call.call_sid).unwrap();
+    assert!(
+        twiml.contains(&format!("<Number>{PERSON}</Number>")),
+        "{twiml}"
+    );
+    assert!(
+        twiml.contains(&format!(r#"callerId="{}""#, placed.from)),
+        "{twiml}"
+    );
+    // The call keeps its recording: it was asked for on the call itself, not in the TwiML.
+    assert!(
+        placed
+            .form
+            .iter()
+            .any(|(k, v)| k == "Record" && v == "true")
+    );
+
+    let record = transfer_outcome(&rig, &call.call_id).await;
+    let transfer = &record["transfer"];
+    assert_eq!(transfer["to"], PERSON);
+    assert_eq!(transfer["status"], "completed", "{record}");
+    assert_eq!(transfer["duration_seconds"], 25);
+    let (status, answer) = rig
+        .twilio
+        .call(&call.call_sid)
+        .unwrap()
+        .dial_answer
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        answer.contains("<Hangup/>") && !answer.contains("<Say>"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_person_who_does_not_answer_leaves_the_caller_an_apology() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    rig.twilio.set_dial_outcome(DialOutcome::Busy);
+    let (call, media) = call_that_asks_for_a_person(&rig).await;
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    let record = transfer_outcome(&rig, &call.call_id).await;
+    assert_eq!(record["transfer"]["status"], "busy", "{record}");
+    assert!(record["transfer"]["duration_seconds"].is_null());
+    let (_, answer) = rig
+        .twilio
+        .call(&call.call_sid)
+        .unwrap()
+        .dial_answer
+        .unwrap();
+    assert!(
+        answer.contains("<Say>") && answer.contains("<Hangup/>"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_twilio_refuses_leaves_the_call_with_the_agent() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    let id = scenario(&rig, &rig.session, json!({"transfer_number": PERSON})).await;
+    rig.openai.set_function_calls(transfer_on_first_turn());
+    let call = rig
+        .place(&format!("/make-custom-call/%2B14155550123/{id}"))
+        .await;
+    rig.twilio.set_outage(Some(Outage::Status(500)));
+    let caller = CallScript {
+        segments: vec![
+            Segment::Silence { ms: 1200 },
+            Segment::Speech { ms: 600 },
+            Segment::Silence { ms: 3000 },
+            Segment::Stop,
+        ],
+        speech_amplitude: 8000,
+    };
+    let media = rig.stream(&call, caller).await.expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(15)).await);
+    rig.twilio.set_outage(None);
+    // The caller stayed with the agent until they hung up.
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up", "{summary}");
+    let record = transfer_outcome(&rig, &call.call_id).await;
+    assert_eq!(record["transfer"]["status"], "failed", "{record}");
+    assert!(
+        record["transfer"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{record}"
+    );
+    // The model heard why, and answered.
+    let session = &rig.openai.sessions()[0];
+    let told = session.events.iter().any(|e| {
+        e["type"] == "conversation.item.create" && e.to_string().contains("did not go through")
+    });
+    assert!(told, "the model was not told the transfer failed");
+}
+
+#[tokio::test]
+async fn a_transfer_number_follows_the_destination_rules() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    let c = rig.stack.client();
+    let t = Some(rig.session.access_token.as_str());
+    let base = json!({
+        "persona": "The front desk of a dental practice",
+        "prompt": "Help callers with appointments",
+        "voice_type": "marin",
+    });
+    for number in ["911", "+19005550100", "+442071838750", "call me"] {
+        let mut body = base.clone();
+        body["transfer_number"] = json!(number);
+        let refused = c.post("/realtime/custom-scenario", t, &body).await;
+        assert_eq!(refused.status, 422, "{number}: {}", refused.text);
+        assert_eq!(refused.error_fields(), ["transfer_number"], "{number}");
+    }
+    let mut body = base.clone();
+    body["transfer_number"] = json!("(415) 555-0199");
+    body["voicemail_message"] =
+        json!("Hello, this is the dental practice calling about your visit.");
+    let created = c.post("/realtime/custom-scenario", t, &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["scenario_id"].as_str().unwrap();
+    let got = c.get(&format!("/custom-scenarios/{id}"), t).await.body;
+    assert_eq!(got["transfer_number"], PERSON);
+    assert!(
+        got["voicemail_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hello")
+    );
+    // A full replace without them removes them.
+    let replaced = c
+        .json(
+            reqwest::Method::PUT,
+            &format!("/custom-scenarios/{id}"),
+            t,
+            &base,
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text);
+    let got = c.get(&format!("/custom-scenarios/{id}"), t).await.body;
+    assert!(got["transfer_number"].is_null(), "{got}");
+    assert!(got["voicemail_message"].is_null(), "{got}");
+}
