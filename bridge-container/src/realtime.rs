@@ -77,6 +77,11 @@ pub fn response_create(instructions: Option<&str>) -> String {
     }
 }
 
+/// Stops the response in progress (its `response.done` then says `cancelled`).
+pub fn response_cancel() -> String {
+    r#"{"type":"response.cancel"}"#.to_string()
+}
+
 /// Cuts the assistant item to what the caller heard.
 pub fn truncate(item_id: &str, audio_end_ms: u64) -> String {
     json!({

@@ -28,6 +28,8 @@ use crate::twilio::{self, TwilioError, twiml};
 pub const INBOUND_WEBHOOK: &str = "/twilio/voice/inbound";
 pub const STATUS_WEBHOOK: &str = "/twilio/call-status";
 pub const RECORDING_WEBHOOK: &str = "/twilio/recording-status";
+/// Who answered an outbound call (asynchronous answering-machine detection).
+pub const AMD_WEBHOOK: &str = "/twilio/amd-status";
 
 /// How long `pace_call` may wait for the calls-per-second budget.
 pub const MAX_PACING_WAIT: Duration = Duration::from_secs(5);
@@ -240,6 +242,9 @@ async fn prepare_request(
         recording_status_callback: telephony
             .record_calls
             .then(|| call_webhook_url(state, RECORDING_WEBHOOK, tenant_id, &call.call_id)),
+        amd_status_callback: telephony
+            .voicemail_detection
+            .then(|| call_webhook_url(state, AMD_WEBHOOK, tenant_id, &call.call_id)),
         time_limit: telephony.max_call_duration.as_secs() as u32,
         timeout: telephony.ring_timeout.as_secs() as u32,
     };

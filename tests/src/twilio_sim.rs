@@ -14,6 +14,8 @@
 //!   platform's signature checks run for real;
 //! - can ring one of the owned numbers ([`TwilioSim::inbound_call`]) and inject failures
 //!   ([`TwilioSim::fail_next_call`], [`TwilioSim::set_call_outcome`]);
+//! - posts the answering-machine verdict of calls placed with asynchronous detection
+//!   ([`TwilioSim::set_amd_verdict`]);
 //! - dials the person of a transfer (a call redirected to a `<Dial>`) and posts the outcome
 //!   to its action ([`TwilioSim::set_dial_outcome`]);
 //! - can deliver every callback of a call before answering the request that created it (or,
@@ -40,8 +42,10 @@ use shared::twilio::signature;
 use crate::media_sim::{CallReport, CallScript, ConnectOptions, MediaCall};
 use crate::outage::Outage;
 
+mod amd;
 mod dial;
 
+pub use amd::AmdVerdict;
 pub use dial::DialOutcome;
 
 const API_VERSION: &str = "2010-04-01";
@@ -111,6 +115,8 @@ pub struct SimCall {
     pub hung_up_by_api: bool,
     /// What the action of a `<Dial>` (a transfer) answered: HTTP status and TwiML.
     pub dial_answer: Option<(u16, String)>,
+    /// The answering-machine verdicts posted (calls placed with detection on).
+    pub amd_callbacks: Vec<DeliveredCallback>,
 }
 
 /// A callback the simulator POSTed (or GOT), and how the receiver answered.
@@ -284,6 +290,12 @@ impl TwilioSim {
         self.inner.state().early_callbacks = true;
     }
 
+    /// Who answers the calls placed from now on with answering-machine detection, and when
+    /// Twilio's verdict comes.
+    pub fn set_amd_verdict(&self, verdict: AmdVerdict) {
+        self.inner.state().amd = verdict;
+    }
+
     /// How the person's phone answers a transfer (`<Dial>`) from now on.
     pub fn set_dial_outcome(&self, outcome: DialOutcome) {
         self.inner.state().dial_outcome = outcome;
@@ -353,6 +365,7 @@ impl TwilioSim {
                 done: false,
                 hung_up_by_api: false,
                 dial_answer: None,
+                amd_callbacks: Vec::new(),
             },
             created: Utc::now(),
             phone_number_sid: Some(number_sid),
@@ -504,6 +517,8 @@ struct SimState {
     recordings: Vec<SimRecording>,
     /// How a transfer's `<Dial>` ends.
     dial_outcome: DialOutcome,
+    /// Who answers calls placed with answering-machine detection.
+    amd: AmdVerdict,
 }
 
 struct OwnedNumber {
@@ -1164,6 +1179,8 @@ struct CallPlan {
     events: Vec<String>,
     recording: Option<RecordingPlan>,
     outcome: CallOutcome,
+    /// Where the answering-machine verdict goes, when detection was asked for.
+    amd_callback: Option<Target>,
 }
 
 /// The steps a call goes through before it ends.
@@ -1309,6 +1326,7 @@ async fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
         events: status_events(form),
         recording: recording_plan(form)?,
         outcome: inner.state().outcome.capped(time_limit),
+        amd_callback: amd::callback(form),
     };
     let resource = {
         let mut state = inner.state();
@@ -1330,6 +1348,7 @@ async fn create_call(inner: &Arc<Inner>, form: &[(String, String)]) -> Reply {
                 done: false,
                 hung_up_by_api: false,
                 dial_answer: None,
+                amd_callbacks: Vec::new(),
             },
             created: Utc::now(),
             phone_number_sid,
@@ -1656,6 +1675,16 @@ async fn drive_call(inner: Arc<Inner>, plan: CallPlan, early: bool) {
                 .fetch_twiml(&plan.sid, &plan.to, &plan.from, target)
                 .await;
             inner.update_call(&plan.sid, |call| call.twiml = twiml);
+        }
+        if stage == Stage::Answered
+            && let Some(target) = &plan.amd_callback
+        {
+            let post = Arc::clone(&inner).post_amd_verdict(plan.sid.clone(), target.clone());
+            if early {
+                post.await;
+            } else {
+                tokio::spawn(post);
+            }
         }
         if let Some(target) = &plan.status_callback
             && plan.events.iter().any(|event| event == stage.event())

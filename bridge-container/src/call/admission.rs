@@ -62,6 +62,8 @@ pub(super) struct Admitted {
     pub(super) tools: Registry,
     /// Where `transfer_call` sends the call (the scenario's transfer number).
     pub(super) transfer_to: Option<String>,
+    /// What an answering machine is told (the scenario's message).
+    pub(super) voicemail_message: Option<String>,
 }
 
 /// What a call of a scenario is made of.
@@ -70,6 +72,7 @@ pub(super) struct Configuration {
     pub(super) voice: String,
     pub(super) tools: Registry,
     pub(super) transfer_to: Option<String>,
+    pub(super) voicemail_message: Option<String>,
 }
 
 /// Reads `connected`/`start`, verifies the stream token and claims the call (once per call,
@@ -129,6 +132,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
         claims,
         tools: configuration.tools,
         transfer_to: configuration.transfer_to,
+        voicemail_message: configuration.voicemail_message,
     })
 }
 
@@ -178,6 +182,7 @@ pub(super) async fn configure(
         voice: agent.voice,
         tools,
         transfer_to: agent.transfer_number,
+        voicemail_message: agent.voicemail_message,
     })
 }
 

@@ -15,6 +15,8 @@
 //!   it ends with an [`EndReason`].
 //! - `tool_calls`: the model's function calls, run once each, only after their item
 //!   completed, within a time budget.
+//! - `voicemail`: an outbound call's wait for who answered (answering-machine detection), and
+//!   its message for a machine.
 //! - `sideband`: a browser call (WebRTC between the browser and OpenAI), watched through its
 //!   sideband socket with the same tools, limits and record ([`run_browser`]).
 
@@ -23,6 +25,7 @@ mod relay;
 mod session;
 mod sideband;
 mod tool_calls;
+mod voicemail;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -75,6 +78,9 @@ pub async fn run(bridge: Bridge, mut twilio: Box<TwilioSocket>) {
         store
             .record_bridge_summary(&tenant_id, &call_id, &summary)
             .await?;
+        if summary.end_reason == EndReason::VoicemailLeft.as_str() {
+            store.mark_voicemail_left(&tenant_id, &call_id).await?;
+        }
         meter(store, &tenant_id, &call_id, direction, &summary).await
     };
     if let Err(e) = boxed(record).await {

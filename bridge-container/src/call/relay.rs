@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
 use shared::auth::stream_token::StreamClaims;
+use shared::domain::calls::Direction;
 use shared::store::calls::BridgeSummary;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::{self, Message as OpenAiMessage, Message as TwilioMessage};
@@ -19,6 +20,7 @@ use super::TwilioSocket;
 use super::admission::{Admitted, close_twilio};
 use super::session::{self, OpenAi, SessionConfig};
 use super::tool_calls::{self, ToolCalls};
+use super::voicemail::{Verdict, Voicemail};
 use crate::metrics::METRICS;
 use crate::playout::{Out, Playout};
 use crate::realtime::{self, Role, ServerEvent};
@@ -44,6 +46,10 @@ pub enum EndReason {
     OpenAiError,
     /// The model called `transfer_call` and Twilio took the call to the person.
     Transferred,
+    /// An answering machine took the call and heard the agent's message.
+    VoicemailLeft,
+    /// A fax machine answered: nobody to talk to.
+    NotAPerson,
 }
 
 impl EndReason {
@@ -56,6 +62,8 @@ impl EndReason {
             EndReason::OpenAiUnavailable => "openai_unavailable",
             EndReason::OpenAiError => "openai_error",
             EndReason::Transferred => "transferred",
+            EndReason::VoicemailLeft => "voicemail_left",
+            EndReason::NotAPerson => "not_a_person",
         }
     }
 }
@@ -84,6 +92,8 @@ pub(super) struct Call {
     /// redirected once the caller heard the agent say so).
     transfer_to: Option<String>,
     transfer_when_heard: bool,
+    /// An outbound call's wait for who answered, and its message for a machine.
+    voicemail: Option<Voicemail>,
     summary: BridgeSummary,
 }
 
@@ -95,6 +105,16 @@ impl Call {
             tenant_id: admitted.claims.tid.clone(),
             call_id: admitted.claims.call_id.clone(),
         };
+        let voicemail = (admitted.claims.direction == Direction::Outbound
+            && bridge.app.config.telephony.voicemail_detection)
+            .then(|| {
+                Voicemail::start(
+                    bridge.app.store.clone(),
+                    &admitted.claims.tid,
+                    &admitted.claims.call_id,
+                    admitted.voicemail_message.clone(),
+                )
+            });
         Box::new(Call {
             playout: Playout::new(
                 bridge.settings.playout_lead,
@@ -120,6 +140,7 @@ impl Call {
             hang_up_when_heard: false,
             transfer_to: admitted.transfer_to,
             transfer_when_heard: false,
+            voicemail,
             summary: BridgeSummary::default(),
         })
     }
@@ -212,15 +233,25 @@ impl Call {
                             if greeted {
                                 self.summary.session_rotations += 1;
                             }
-                            for payload in self.buffered.drain(..) {
-                                session.send(realtime::append(&payload));
+                            if !self.holding() {
+                                for payload in self.buffered.drain(..) {
+                                    session.send(realtime::append(&payload));
+                                }
+                                // Up to seconds of audio were held: give that memory back.
+                                self.buffered = VecDeque::new();
                             }
-                            // Up to seconds of audio were held: give that memory back.
-                            self.buffered = VecDeque::new();
-                            if !greeted {
-                                // The agent speaks first, as its instructions for the direction say.
+                            if let Some(message) =
+                                self.voicemail.as_mut().and_then(Voicemail::take_deferred)
+                            {
                                 greeted = true;
-                                session.send(realtime::response_create(None));
+                                session.send(realtime::response_create(Some(&message)));
+                            } else if !greeted {
+                                // The agent speaks first, as its instructions for the direction
+                                // say (once it knows a person answered, when it asked).
+                                greeted = true;
+                                if !self.holding() {
+                                    session.send(realtime::response_create(None));
+                                }
                             }
                             openai = Some(session);
                             Next::Continue
@@ -240,6 +271,9 @@ impl Call {
                         }
                     }
                 },
+                verdict = next_verdict(&mut self.voicemail) => {
+                    self.on_verdict(verdict, openai.as_mut()).await
+                }
                 Some((call_id, output)) = self.tool_calls.next_output() => {
                     match tool_calls::on_tool_output(&call_id, output, openai.as_mut()) {
                         Effect::EndCall => self.hang_up_when_heard = true,
@@ -273,7 +307,19 @@ impl Call {
             let now = Instant::now();
             let next_wake = self.flush_playout(now, &mut out).await;
             if self.hang_up_when_heard && !self.playout.speaking(now) {
-                return EndReason::AgentEnded;
+                return if self.voicemail.as_ref().is_some_and(Voicemail::spoken) {
+                    EndReason::VoicemailLeft
+                } else {
+                    EndReason::AgentEnded
+                };
+            }
+            let hold_until = self.voicemail.as_ref().and_then(Voicemail::hold_deadline);
+            if hold_until.is_some_and(|until| now >= until) {
+                tracing::info!(call_id = %self.claims.call_id, "no answering-machine verdict yet; greeting");
+                self.release_hold(openai.as_mut());
+                if let Some(o) = openai.as_mut() {
+                    o.write_now().await;
+                }
             }
             if self.transfer_when_heard && !self.playout.speaking(now) {
                 self.transfer_when_heard = false;
@@ -287,11 +333,17 @@ impl Call {
             } else {
                 next_wake
             };
-            let deadline = [Some(end_at), rotate_at, next_wake.map(Into::into)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(end_at);
+            let hold_until = self.voicemail.as_ref().and_then(Voicemail::hold_deadline);
+            let deadline = [
+                Some(end_at),
+                rotate_at,
+                next_wake.map(Into::into),
+                hold_until.map(Into::into),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(end_at);
             // (A timer that went off is re-armed even for the same moment, so it never spins.)
             if deadline != armed || timer.is_elapsed() {
                 timer.as_mut().reset(deadline);
@@ -354,6 +406,63 @@ impl Call {
         }
     }
 
+    /// Whether the greeting and the caller's audio wait for who answered.
+    fn holding(&self) -> bool {
+        self.voicemail.as_ref().is_some_and(Voicemail::holding)
+    }
+
+    /// Acts on who answered: a person gets the greeting, a machine the message, a fax nothing.
+    async fn on_verdict(&mut self, verdict: Verdict, openai: Option<&mut OpenAi>) -> Next {
+        tracing::info!(call_id = %self.claims.call_id, ?verdict, "who answered");
+        match verdict {
+            Verdict::Person => self.release_hold(openai),
+            Verdict::Fax => return Next::End(EndReason::NotAPerson),
+            Verdict::Machine => self.leave_voicemail(openai).await,
+        }
+        Next::Continue
+    }
+
+    /// Ends the hold (once): the model hears what the person said meanwhile and, unless it
+    /// already answered them, greets. Without a session yet, the session greets when it opens.
+    fn release_hold(&mut self, openai: Option<&mut OpenAi>) {
+        if !self.voicemail.as_mut().is_some_and(Voicemail::release) {
+            return;
+        }
+        let Some(openai) = openai else {
+            return;
+        };
+        for payload in self.buffered.drain(..) {
+            openai.send(realtime::append(&payload));
+        }
+        self.buffered = VecDeque::new();
+        if self.summary.responses == 0 && !self.response_active {
+            openai.send(realtime::response_create(None));
+        }
+    }
+
+    /// A machine's message ended: whatever the agent was saying stops (the machine records
+    /// only from its beep), and the message is asked for.
+    async fn leave_voicemail(&mut self, openai: Option<&mut OpenAi>) {
+        // The machine's greeting was no part of a conversation.
+        self.buffered = VecDeque::new();
+        let Some(voicemail) = self.voicemail.as_mut() else {
+            return;
+        };
+        let instructions = voicemail.leave(self.summary.responses, &self.session.instructions);
+        let Some(openai) = openai else {
+            voicemail.defer(instructions);
+            return;
+        };
+        if self.response_active {
+            openai.send(realtime::response_cancel());
+        }
+        if let Some((item_id, heard_ms)) = self.playout.interrupt(Instant::now()) {
+            openai.send(realtime::truncate(&item_id, heard_ms));
+            self.send_twilio(twilio::clear(&self.stream_sid)).await;
+        }
+        openai.send(realtime::response_create(Some(&instructions)));
+    }
+
     /// Hands the call to the scenario's transfer number; `true` once Twilio has taken it. A
     /// transfer that fails leaves the call with the agent, which is told so and answers (the
     /// record says why it failed).
@@ -403,7 +512,9 @@ impl Call {
         received: Instant,
         openai: Option<&mut OpenAi>,
     ) {
-        match openai {
+        // Held back while it is not known whether a person answered.
+        let holding = self.holding();
+        match openai.filter(|_| !holding) {
             Some(o) => {
                 if o.send(realtime::append(payload)) {
                     METRICS.frames_to_openai.fetch_add(1, Relaxed);
@@ -428,6 +539,13 @@ impl Call {
         out: &mut Vec<Out>,
     ) -> Next {
         let now = Instant::now();
+        if let ServerEvent::ResponseDone { response } = &event
+            && let Some(voicemail) = self.voicemail.as_mut()
+            && voicemail.on_response_done(self.summary.responses, response.status.as_deref())
+        {
+            // The machine has the message once it has heard it all.
+            self.hang_up_when_heard = true;
+        }
         let Some(event) =
             self.tool_calls
                 .on_response_event(event, &mut self.response_active, &mut self.summary)
@@ -532,5 +650,13 @@ impl Call {
 
     async fn send_twilio(&mut self, text: String) {
         let _ = self.twilio.send(TwilioMessage::Text(text.into())).await;
+    }
+}
+
+/// The next verdict on who answered; pending for ever on calls that do not ask.
+async fn next_verdict(voicemail: &mut Option<Voicemail>) -> Verdict {
+    match voicemail {
+        Some(voicemail) => voicemail.verdict().await,
+        None => std::future::pending().await,
     }
 }

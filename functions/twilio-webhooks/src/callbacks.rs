@@ -85,6 +85,27 @@ async fn linked_call(state: &AppState, sid: &Sid) -> Result<Option<CallRef>> {
         }))
 }
 
+/// Whether a callback whose URL named `call` is about it: the call exists and has this SID
+/// (linked now if nobody stored one yet, as for a callback that beat the create's answer).
+pub async fn is_about(state: &AppState, call: &CallRef, sid: &Sid) -> Result<bool> {
+    let (tenant, id) = (call.tenant_id.as_str(), call.call_id.as_str());
+    let Some(record) = state.store.find_call(tenant, id).await? else {
+        tracing::warn!(call_id = id, "callback for a call that no longer exists");
+        return Ok(false);
+    };
+    match record.call_sid.as_deref() {
+        Some(linked) if linked == sid.as_str() => Ok(true),
+        Some(_) => {
+            tracing::warn!(
+                call_id = id,
+                "callback with another Call SID than the call's"
+            );
+            Ok(false)
+        }
+        None => Ok(state.store.link_call_sid(tenant, id, sid.as_str()).await? == SidLink::Linked),
+    }
+}
+
 async fn apply(
     state: &AppState,
     call: CallRef,
@@ -92,26 +113,8 @@ async fn apply(
     report: &Report,
 ) -> Result<Option<CallRef>> {
     let (tenant, id) = (call.tenant_id.as_str(), call.call_id.as_str());
-    if call.from_url {
-        let Some(record) = state.store.find_call(tenant, id).await? else {
-            tracing::warn!(call_id = id, "callback for a call that no longer exists");
-            return Ok(None);
-        };
-        match record.call_sid.as_deref() {
-            Some(linked) if linked == sid.as_str() => {}
-            Some(_) => {
-                tracing::warn!(
-                    call_id = id,
-                    "callback with another Call SID than the call's"
-                );
-                return Ok(None);
-            }
-            None => {
-                if state.store.link_call_sid(tenant, id, sid.as_str()).await? == SidLink::Conflict {
-                    return Ok(None);
-                }
-            }
-        }
+    if call.from_url && !is_about(state, &call, sid).await? {
+        return Ok(None);
     }
     match report {
         Report::Status(update) => {

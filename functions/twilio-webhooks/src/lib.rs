@@ -1,5 +1,6 @@
 //! Twilio's webhooks: the voice URL of every provisioned number (inbound calls), call status
-//! callbacks, recording status callbacks and the outcome of a transfer to a person. Each verifies `X-Twilio-Signature` (403 and no
+//! callbacks, recording status callbacks, the outcome of a transfer to a person and who
+//! answered an outbound call (answering-machine detection). Each verifies `X-Twilio-Signature` (403 and no
 //! change otherwise) and is idempotent under Twilio's repeated deliveries; status and
 //! recording callbacks reach their call whenever they arrive (see `callbacks`).
 
@@ -17,4 +18,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::call_status::call_status))
         .routes(routes!(handlers::recording_status::recording_status))
         .routes(routes!(handlers::transfer_status::transfer_status))
+        .routes(routes!(handlers::amd_status::amd_status))
 }

@@ -231,6 +231,9 @@ pub struct Telephony {
     pub allowed_countries: Vec<String>,
     pub daily_outbound_cap: u32,
     pub record_calls: bool,
+    /// Outbound calls ask Twilio whether a person or a machine answered (asynchronous
+    /// answering-machine detection), and leave a message on a machine.
+    pub voicemail_detection: bool,
     /// Played before the agent speaks on recorded calls.
     pub recording_notice: String,
     /// `POST /Calls` per second allowed on the Twilio account (Twilio's default is 1).
@@ -554,6 +557,7 @@ fn telephony(source: &dyn Source, jwt_secret: &str, development_mode: bool) -> R
         allowed_countries,
         daily_outbound_cap: parse_u32(source, "DAILY_OUTBOUND_CALL_CAP")?.unwrap_or(50),
         record_calls: parse_bool(source, "RECORD_CALLS")?.unwrap_or(true),
+        voicemail_detection: parse_bool(source, "VOICEMAIL_DETECTION")?.unwrap_or(true),
         recording_notice: source.get("RECORDING_NOTICE").unwrap_or_else(|| {
             "This call is handled by an AI assistant and may be recorded.".into()
         }),

@@ -262,6 +262,10 @@ pub const CONTEXTS: &[Context] = &[
                 Route("POST /twilio/transfer-status"),
                 &[GetItem, UpdateItem],
             ),
+            grant(
+                Route("POST /twilio/amd-status"),
+                &[GetItem, PutItem, UpdateItem],
+            ),
         ],
     },
     Context {

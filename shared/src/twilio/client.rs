@@ -79,6 +79,10 @@ pub struct NewCall {
     pub twiml: String,
     pub status_callback: String,
     pub recording_status_callback: Option<String>,
+    /// Where Twilio posts who answered (`AnsweredBy`), when answering-machine detection is on:
+    /// asynchronous (the stream starts at once) and waiting for a machine's message to end, so
+    /// the verdict on a machine comes at its beep.
+    pub amd_status_callback: Option<String>,
     /// Hard cap on the call's length in seconds (a cost ceiling).
     pub time_limit: u32,
     /// Ring time in seconds.
@@ -222,6 +226,14 @@ impl Client {
         // Repeated key, one value each: Twilio's form convention for arrays.
         for event in ["initiated", "ringing", "answered", "completed"] {
             form.push(("StatusCallbackEvent".into(), event.into()));
+        }
+        if let Some(url) = &call.amd_status_callback {
+            form.extend(pairs(&[
+                ("MachineDetection", "DetectMessageEnd"),
+                ("AsyncAmd", "true"),
+                ("AsyncAmdStatusCallback", url),
+                ("AsyncAmdStatusCallbackMethod", "POST"),
+            ]));
         }
         if let Some(url) = &call.recording_status_callback {
             form.extend(pairs(&[
@@ -388,6 +400,7 @@ mod tests {
             twiml: "<Response/>".into(),
             status_callback: "https://api.example.com/twilio/call-status".into(),
             recording_status_callback: None,
+            amd_status_callback: None,
             time_limit: 60,
             timeout: 30,
         }

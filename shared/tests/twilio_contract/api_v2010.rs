@@ -49,6 +49,8 @@ fn new_call(recording_status_callback: Option<&str>) -> NewCall {
             .into(),
         status_callback: "https://hooks.example.com/twilio/call-status".into(),
         recording_status_callback: recording_status_callback.map(str::to_string),
+        amd_status_callback: recording_status_callback
+            .map(|_| "https://hooks.example.com/twilio/amd-status?tenant_id=t&call_id=c".into()),
         time_limit: 600,
         timeout: 30,
     }
@@ -182,6 +184,8 @@ fn create_call_request_with_recording_matches_spec() {
     // Make sure the recording parameters are really part of what was validated.
     assert_eq!(form_values(&req, "Record"), ["true"]);
     assert_eq!(form_values(&req, "StatusCallbackEvent").len(), 4);
+    assert_eq!(form_values(&req, "MachineDetection"), ["DetectMessageEnd"]);
+    assert_eq!(form_values(&req, "AsyncAmd"), ["true"]);
     assert_valid(&req);
 }
 

@@ -55,6 +55,7 @@ async fn health_openapi_and_docs() {
         ("post", "/calls/{call_id}/hangup"),
         ("post", "/twilio/voice/inbound"),
         ("post", "/twilio/transfer-status"),
+        ("post", "/twilio/amd-status"),
         ("post", "/twilio/call-status"),
         ("post", "/twilio/recording-status"),
         ("post", "/schedule-call"),

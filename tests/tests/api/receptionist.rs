@@ -11,7 +11,7 @@ use e2e_tests::client::Session;
 use e2e_tests::media_sim::{CallScript, MediaCall, Segment};
 use e2e_tests::outage::Outage;
 use e2e_tests::realtime_sim::{FunctionCallScript, SimConfig};
-use e2e_tests::twilio_sim::DialOutcome;
+use e2e_tests::twilio_sim::{AmdVerdict, DialOutcome};
 use serde_json::{Value, json};
 
 const PERSON: &str = "+14155550199";
@@ -289,4 +289,226 @@ async fn a_transfer_number_follows_the_destination_rules() {
     let got = c.get(&format!("/custom-scenarios/{id}"), t).await.body;
     assert!(got["transfer_number"].is_null(), "{got}");
     assert!(got["voicemail_message"].is_null(), "{got}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answering machines
+// ---------------------------------------------------------------------------------------------
+
+fn amd(answered_by: &str, after_ms: u64) -> AmdVerdict {
+    AmdVerdict {
+        answered_by: answered_by.into(),
+        after: Duration::from_millis(after_ms),
+    }
+}
+
+fn caller(segments: Vec<Segment>) -> CallScript {
+    CallScript {
+        segments,
+        speech_amplitude: 8000,
+    }
+}
+
+/// The `response.create` events the bridge sent in the call's first session.
+fn responses_asked(rig: &BridgeRig) -> Vec<Value> {
+    rig.openai.sessions()[0]
+        .events
+        .iter()
+        .filter(|e| e["type"] == "response.create")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_greeting_waits_for_twilio_to_say_a_person_answered() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    // The verdict comes after the callee hung up: the agent never spoke.
+    rig.twilio.set_amd_verdict(amd("human", 2500));
+    let call = rig.place_call("default").await;
+    let placed = rig.twilio.call(&call.call_sid).unwrap();
+    let asked = |name: &str| {
+        placed
+            .form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        asked("MachineDetection").as_deref(),
+        Some("DetectMessageEnd")
+    );
+    assert_eq!(asked("AsyncAmd").as_deref(), Some("true"));
+    let callback = asked("AsyncAmdStatusCallback").unwrap();
+    assert!(
+        callback.contains("/twilio/amd-status?") && callback.contains(&call.call_id),
+        "{callback}"
+    );
+    let media = rig
+        .stream(
+            &call,
+            caller(vec![Segment::Silence { ms: 1500 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["responses"], 0, "{summary}");
+    assert!(responses_asked(&rig).is_empty());
+
+    // A person told apart at once is greeted, and the record says who answered.
+    rig.twilio.set_amd_verdict(amd("human", 200));
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            caller(vec![Segment::Silence { ms: 2500 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert!(media.report().media_received > 0, "the agent spoke");
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "caller_hung_up");
+    let record = rig.call_record(&call.call_id).await;
+    assert_eq!(record["answered_by"], "human", "{record}");
+    assert_eq!(record["voicemail_left"], false);
+}
+
+#[tokio::test]
+async fn a_machine_hears_the_scenarios_message_after_its_beep_then_the_call_ends() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    let message =
+        "Hello, this is the dental practice calling about your visit. Please call us back.";
+    let id = scenario(&rig, &rig.session, json!({"voicemail_message": message})).await;
+    // The machine's greeting plays, then its beep: Twilio's verdict.
+    rig.twilio.set_amd_verdict(amd("machine_end_beep", 2000));
+    let call = rig
+        .place(&format!("/make-custom-call/%2B14155550123/{id}"))
+        .await;
+    let media = rig
+        .stream(
+            &call,
+            caller(vec![
+                Segment::Speech { ms: 1600 },
+                Segment::Silence { ms: 12000 },
+                Segment::Stop,
+            ]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(20)).await);
+    let report = media.report();
+    assert!(report.closed_by_server, "the agent hung up: {report:?}");
+    assert!(report.media_received > 0, "the machine heard the message");
+
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "voicemail_left", "{summary}");
+    // No conversation with the machine's greeting: the message was the only response.
+    assert_eq!(summary["responses"], 1, "{summary}");
+    let asked = responses_asked(&rig);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let instructions = asked[0]["response"]["instructions"].as_str().unwrap();
+    assert!(instructions.contains(message), "{instructions}");
+    rig.assert_no_spec_violations();
+
+    let record = rig.call_record(&call.call_id).await;
+    assert_eq!(record["answered_by"], "machine_end_beep", "{record}");
+    assert_eq!(record["voicemail_left"], true, "{record}");
+    let verdicts = rig.twilio.call(&call.call_sid).unwrap().amd_callbacks;
+    assert_eq!(verdicts.len(), 1);
+    assert_eq!(verdicts[0].response_status, 204);
+}
+
+#[tokio::test]
+async fn without_a_message_of_its_own_the_agent_composes_one_from_the_scenario() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    rig.twilio.set_amd_verdict(amd("machine_end_silence", 1000));
+    let call = rig.place_call("appointment_reminder").await;
+    let media = rig
+        .stream(
+            &call,
+            caller(vec![Segment::Silence { ms: 12000 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(20)).await);
+    assert_eq!(
+        rig.bridge_summary(&call.call_id).await["end_reason"],
+        "voicemail_left"
+    );
+    let asked = responses_asked(&rig);
+    let instructions = asked[0]["response"]["instructions"].as_str().unwrap();
+    let persona = shared::domain::scenarios::predefined("appointment_reminder")
+        .unwrap()
+        .persona;
+    assert!(instructions.contains(persona), "{instructions}");
+    assert!(
+        instructions.contains("Leave a short voicemail"),
+        "{instructions}"
+    );
+}
+
+#[tokio::test]
+async fn a_fax_ends_the_call_without_a_word() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    rig.twilio.set_amd_verdict(amd("fax", 300));
+    let call = rig.place_call("default").await;
+    let media = rig
+        .stream(
+            &call,
+            caller(vec![Segment::Silence { ms: 8000 }, Segment::Stop]),
+        )
+        .await
+        .expect("admitted");
+    assert!(media.wait_closed(Duration::from_secs(10)).await);
+    assert!(media.report().closed_by_server);
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "not_a_person", "{summary}");
+    assert_eq!(summary["responses"], 0);
+    assert_eq!(rig.call_record(&call.call_id).await["answered_by"], "fax");
+}
+
+#[tokio::test]
+async fn a_verdict_that_beats_the_create_answer_still_reaches_its_call() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    // The verdict is the first word of the call the platform hears: it links the SID.
+    rig.twilio.lose_status_callbacks();
+    rig.twilio.callbacks_before_answers();
+    let c = rig.stack.client();
+    let placed = c
+        .get(
+            "/make-call/%2B14155550123/default",
+            Some(&rig.session.access_token),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.text);
+    let call_id = placed.body["call_id"].as_str().unwrap();
+    let record = rig.call_record(call_id).await;
+    assert_eq!(record["answered_by"], "human", "{record}");
+    assert_eq!(record["call_sid"], placed.body["call_sid"]);
 }

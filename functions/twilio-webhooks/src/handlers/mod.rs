@@ -1,3 +1,4 @@
+pub mod amd_status;
 pub mod call_status;
 pub mod inbound;
 pub mod recording_status;

@@ -38,12 +38,7 @@ pub async fn transfer_status(State(state): State<AppState>, form: TwilioForm) ->
         return Ok(twiml(answer));
     };
     // Only the call this action was given for (the URL is signed, the SID must match too).
-    let record = state
-        .store
-        .find_call(&call.tenant_id, &call.call_id)
-        .await?;
-    if record.as_ref().and_then(|r| r.call_sid.as_deref()) != Some(sid.as_str()) {
-        tracing::warn!(call_id = %call.call_id, "a transfer outcome for another call; ignored");
+    if !callbacks::is_about(&state, &call, &sid).await? {
         return Ok(twiml(answer));
     }
     let duration = form.get("DialCallDuration").and_then(|d| d.parse().ok());

@@ -82,6 +82,25 @@ impl Store {
         self.update_call(tenant_id, call_id, sets).await
     }
 
+    /// Who answered the call, once answering-machine detection said (strongly consistent:
+    /// the bridge polls this while it waits).
+    pub async fn answered_by(&self, tenant_id: &str, call_id: &str) -> Result<Option<AnsweredBy>> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .projection_expression("answered_by")
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out
+            .item
+            .and_then(|item| item.opt_str("answered_by"))
+            .and_then(|a| a.parse().ok()))
+    }
+
     /// Records that the agent left its message on an answering machine.
     pub async fn mark_voicemail_left(&self, tenant_id: &str, call_id: &str) -> Result<()> {
         let now = now_rfc3339();

@@ -39,7 +39,7 @@ fn every_function_is_the_prebuilt_binary_of_one_crate() {
         used.insert(krate.to_string());
     }
     assert_eq!(used, crates, "every function crate is deployed");
-    assert_eq!(functions.len(), 87);
+    assert_eq!(functions.len(), 88);
 }
 
 /// A function of the template: its name, `CodeUri`, and HTTP API routes (method, path).

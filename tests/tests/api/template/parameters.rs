@@ -108,6 +108,7 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
         ),
         ("DAILY_OUTBOUND_CALL_CAP", t.daily_outbound_cap.to_string()),
         ("RECORD_CALLS", t.record_calls.to_string()),
+        ("VOICEMAIL_DETECTION", t.voicemail_detection.to_string()),
         ("RECORDING_NOTICE", t.recording_notice.clone()),
         (
             "MAX_CALL_DURATION_SECONDS",
