@@ -6,13 +6,12 @@
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::Put;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::pages::{invalid_cursor, parse_time_key_cursor, time_key_cursor};
 use super::{Item, ItemExt, Store, created, keys, now_rfc3339, s};
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 
 /// What an administrator did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -179,7 +178,7 @@ impl Store {
             .await?;
         let entries = out.items().iter().map(entry).collect::<Result<Vec<_>>>()?;
         let next_cursor = match (&out.last_evaluated_key, out.items().last()) {
-            (Some(_), Some(last)) => Some(URL_SAFE_NO_PAD.encode(last.str(keys::SK)?)),
+            (Some(_), Some(last)) => Some(time_key_cursor(&last.str(keys::SK)?)),
             _ => None,
         };
         Ok(AuditPage {
@@ -205,20 +204,9 @@ fn entry(item: &Item) -> Result<AuditEntry> {
 
 /// The log key a cursor names, checked (`<rfc3339>#<ulid>`).
 fn start_key(cursor: &str) -> Result<Item> {
-    let invalid = || {
-        Error::Validation(vec![FieldError::new(
-            "cursor",
-            "is not a cursor this listing gave",
-        )])
-    };
-    let sk = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
-    let (at, id) = sk.rsplit_once('#').ok_or_else(invalid)?;
-    if chrono::DateTime::parse_from_rfc3339(at).is_err() || ulid::Ulid::from_string(id).is_err() {
-        return Err(invalid());
+    let (sk, id) = parse_time_key_cursor(cursor)?;
+    if ulid::Ulid::from_string(&id).is_err() {
+        return Err(invalid_cursor());
     }
     Ok(Item::from([
         (keys::PK.to_string(), s(keys::AUDIT)),

@@ -371,6 +371,23 @@ where
     }
 }
 
+/// The answer to a transaction whose first action carries the condition that matters (the
+/// others cannot fail theirs): `false` when that condition did not hold, the error otherwise.
+pub(crate) fn first_condition_held<T, R>(
+    result: std::result::Result<T, SdkError<TransactWriteItemsError, R>>,
+) -> Result<bool>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) => match cancellation_codes(&e) {
+            Some(codes) if failed_condition(&codes, 0) => Ok(false),
+            _ => Err(e.into()),
+        },
+    }
+}
+
 pub(crate) fn failed_condition(codes: &[String], index: usize) -> bool {
     codes.get(index).map(String::as_str) == Some("ConditionalCheckFailed")
 }

@@ -234,6 +234,36 @@ impl Store {
     }
 }
 
+/// A cursor over items keyed `<rfc3339>#<id>` (the audit log, the tenant directory): the key
+/// of the last item returned, opaque to clients.
+pub(crate) fn time_key_cursor(sort_key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sort_key)
+}
+
+/// The key a [`time_key_cursor`] names, split at its last `#` into time and id, the time
+/// checked; the caller checks the id. Anything else is a 422 naming `cursor` (real DynamoDB
+/// refuses a start key outside the query, so nothing unchecked reaches it).
+pub(crate) fn parse_time_key_cursor(cursor: &str) -> Result<(String, String)> {
+    let key = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(invalid_cursor)?;
+    let (time, id) = key.rsplit_once('#').ok_or_else(invalid_cursor)?;
+    if chrono::DateTime::parse_from_rfc3339(time).is_err() {
+        return Err(invalid_cursor());
+    }
+    let id = id.to_string();
+    Ok((key, id))
+}
+
+pub(crate) fn invalid_cursor() -> Error {
+    Error::Validation(vec![FieldError::new(
+        "cursor",
+        "is not a cursor this listing gave",
+    )])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,11 @@
 //! its audit entry (see [`super::audit`]), so no change goes unrecorded.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::audit::AuditEntry;
-use super::{Item, ItemExt, Store, cancellation_codes, failed_condition, keys, n, s};
-use crate::error::{Error, FieldError, Result};
+use super::pages::{invalid_cursor, parse_time_key_cursor, time_key_cursor};
+use super::{Item, ItemExt, Store, first_condition_held, keys, n, s};
+use crate::error::Result;
 
 /// The partition of the tenant directory in `GSI1`.
 pub const DIRECTORY: &str = "TENANTS";
@@ -149,13 +148,7 @@ impl Store {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match cancellation_codes(&e) {
-                Some(codes) if failed_condition(&codes, 0) => Ok(false),
-                _ => Err(e.into()),
-            },
-        }
+        first_condition_held(result)
     }
 
     /// A page of the tenant directory, oldest first. `cursor` is what the previous page gave.
@@ -186,9 +179,10 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = match (&out.last_evaluated_key, tenants.last()) {
-            (Some(_), Some(last)) => {
-                Some(URL_SAFE_NO_PAD.encode(directory_key(&last.created_at, &last.tenant_id)))
-            }
+            (Some(_), Some(last)) => Some(time_key_cursor(&directory_key(
+                &last.created_at,
+                &last.tenant_id,
+            ))),
             _ => None,
         };
         Ok(TenantPage {
@@ -208,37 +202,26 @@ fn standing(item: &Item) -> Standing {
     }
 }
 
-/// The directory key a cursor names, checked: a cursor must decode to `<rfc3339>#<tenant id>`
-/// (real DynamoDB refuses a start key that is not the index's, so nothing unchecked reaches it).
+/// The directory key a cursor names, checked: `<rfc3339>#<tenant id>`.
 fn start_key(cursor: &str) -> Result<Item> {
-    let invalid = || {
-        Error::Validation(vec![FieldError::new(
-            "cursor",
-            "is not a cursor this listing gave",
-        )])
-    };
-    let decoded = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
-    let (created_at, tenant_id) = decoded.rsplit_once('#').ok_or_else(invalid)?;
-    let well_formed = chrono::DateTime::parse_from_rfc3339(created_at).is_ok()
-        && tenant_id.len() == 26
-        && tenant_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    let (key, tenant_id) = parse_time_key_cursor(cursor)?;
+    let well_formed = tenant_id.len() == 26 && tenant_id.bytes().all(|b| b.is_ascii_alphanumeric());
     if !well_formed {
-        return Err(invalid());
+        return Err(invalid_cursor());
     }
     Ok(Item::from([
-        (keys::PK.to_string(), s(keys::tenant(tenant_id))),
+        (keys::PK.to_string(), s(keys::tenant(&tenant_id))),
         (keys::SK.to_string(), s(keys::USER)),
         (keys::GSI1PK.to_string(), s(DIRECTORY)),
-        (keys::GSI1SK.to_string(), s(decoded.clone())),
+        (keys::GSI1SK.to_string(), s(key)),
     ]))
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     #[test]

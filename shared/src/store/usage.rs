@@ -7,7 +7,7 @@
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::NaiveDate;
 
-use super::{Item, ItemExt, Store, cancellation_codes, failed_condition, keys, n, now_rfc3339, s};
+use super::{Item, ItemExt, Store, first_condition_held, keys, n, now_rfc3339, s};
 use crate::domain::usage::{CallTime, DIRECTIONS, Tally, Tokens, month_of};
 use crate::error::Result;
 
@@ -76,13 +76,7 @@ impl Store {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match cancellation_codes(&e) {
-                Some(codes) if failed_condition(&codes, 0) => Ok(false),
-                _ => Err(e.into()),
-            },
-        }
+        first_condition_held(result)
     }
 
     /// `ADD`s every attribute of `tally` to one aggregate item (made by the first `ADD`).

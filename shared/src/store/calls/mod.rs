@@ -20,7 +20,7 @@ pub mod receptionist;
 use aws_sdk_dynamodb::types::Put;
 use serde::Serialize;
 
-use super::{Item, ItemExt, Store, created, keys, n, now_rfc3339, s};
+use super::{Item, ItemExt, SetClauses, Store, created, keys, n, now_rfc3339, s};
 use crate::domain::calls::{CallStatus, Direction};
 use crate::domain::ids::CallId;
 use crate::domain::receptionist::AnsweredBy;
@@ -230,6 +230,23 @@ impl Store {
         self.find_call(tenant_id, call_id)
             .await?
             .ok_or_else(not_found)
+    }
+
+    /// Sets attributes of an existing call (an error if there is no such call).
+    pub(super) async fn update_call(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        sets: SetClauses,
+    ) -> Result<()> {
+        sets.apply(self.client().update_item())
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// The call, if the tenant has it.

@@ -273,17 +273,8 @@ impl Store {
         call_id: &str,
         recording: &RecordingUpdate,
     ) -> Result<()> {
-        recording
-            .clauses()
-            .set("updated_at", s(now_rfc3339()))
-            .apply(self.client().update_item())
-            .table_name(self.table())
-            .key(keys::PK, s(keys::tenant(tenant_id)))
-            .key(keys::SK, s(keys::call(call_id)))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await?;
-        Ok(())
+        let sets = recording.clauses().set("updated_at", s(now_rfc3339()));
+        self.update_call(tenant_id, call_id, sets).await
     }
 
     /// Keeps a status callback for a SID no call is linked to yet. Only the furthest status
@@ -422,14 +413,7 @@ impl Store {
         for (k, v) in BRIDGE_NUMBERS.iter().zip(summary.numbers()) {
             sets = sets.set(&format!("bridge_{k}"), n(v));
         }
-        sets.apply(self.client().update_item())
-            .table_name(self.table())
-            .key(keys::PK, s(keys::tenant(tenant_id)))
-            .key(keys::SK, s(keys::call(call_id)))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await?;
-        Ok(())
+        self.update_call(tenant_id, call_id, sets).await
     }
 
     /// Records why the platform gave up on a call. A call Twilio has not reported on becomes

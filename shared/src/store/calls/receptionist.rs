@@ -109,15 +109,4 @@ impl Store {
             .set("updated_at", s(now));
         self.update_call(tenant_id, call_id, sets).await
     }
-
-    async fn update_call(&self, tenant_id: &str, call_id: &str, sets: SetClauses) -> Result<()> {
-        sets.apply(self.client().update_item())
-            .table_name(self.table())
-            .key(keys::PK, s(keys::tenant(tenant_id)))
-            .key(keys::SK, s(keys::call(call_id)))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await?;
-        Ok(())
-    }
 }
