@@ -5,6 +5,7 @@
 //! ```text
 //! platform-admin promote <email>   make the user of <email> an administrator
 //! platform-admin demote <email>    take it away
+//! platform-admin index-tenants     put tenants registered before the directory existed in it
 //! ```
 //!
 //! It needs the deployment's `TABLE_NAME`, and AWS credentials and region as the AWS CLI
@@ -18,7 +19,8 @@ use shared::domain::email;
 use shared::store::Store;
 use shared::store::audit::{AuditAction, AuditEntry, OPERATOR};
 
-pub const USAGE: &str = "usage: platform-admin promote|demote <email>   (TABLE_NAME must be set)";
+pub const USAGE: &str =
+    "usage: platform-admin promote|demote <email> | index-tenants   (TABLE_NAME must be set)";
 
 /// Why the command did not do what it was asked, with its exit status.
 #[derive(Debug, PartialEq)]
@@ -50,13 +52,12 @@ impl Failure {
 /// Runs the command (`args` without the program name) with the settings in `env`; what to
 /// print on success.
 pub async fn run(args: &[String], env: &HashMap<String, String>) -> Result<String, Failure> {
-    let (action, admin) = match args.first().map(String::as_str) {
-        Some("promote") => (AuditAction::PromoteAdmin, true),
-        Some("demote") => (AuditAction::DemoteAdmin, false),
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (action, admin, raw_email) = match args.as_slice() {
+        ["promote", email] => (AuditAction::PromoteAdmin, true, *email),
+        ["demote", email] => (AuditAction::DemoteAdmin, false, *email),
+        ["index-tenants"] => return index_tenants(&store(env).await?).await,
         _ => return Err(Failure::Usage(USAGE.into())),
-    };
-    let [_, raw_email] = args else {
-        return Err(Failure::Usage(USAGE.into()));
     };
     let email = email::normalize(raw_email).map_err(|e| {
         Failure::Usage(format!(
@@ -64,12 +65,7 @@ pub async fn run(args: &[String], env: &HashMap<String, String>) -> Result<Strin
             e.message
         ))
     })?;
-    let table = env
-        .get("TABLE_NAME")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Failure::Usage(USAGE.into()))?;
-    let sdk = sdk_config(&Config::aws_settings(env)).await;
-    let store = Store::new(shared::store::client(&sdk), table.clone());
+    let store = store(env).await?;
     let audit = |tenant_id: &str| {
         AuditEntry::now(OPERATOR, None, action)
             .on_tenant(tenant_id)
@@ -89,4 +85,28 @@ pub async fn run(args: &[String], env: &HashMap<String, String>) -> Result<Strin
         ))),
         Err(e) => Err(Failure::Store(format!("failed: {e}"))),
     }
+}
+
+/// The deployment's table, reached with the operator's AWS settings.
+async fn store(env: &HashMap<String, String>) -> Result<Store, Failure> {
+    let table = env
+        .get("TABLE_NAME")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Failure::Usage(USAGE.into()))?;
+    let sdk = sdk_config(&Config::aws_settings(env)).await;
+    Ok(Store::new(shared::store::client(&sdk), table.clone()))
+}
+
+async fn index_tenants(store: &Store) -> Result<String, Failure> {
+    let added = store
+        .index_tenants()
+        .await
+        .map_err(|e| Failure::Store(format!("failed: {e}")))?;
+    let done = format!("{added} tenants added to the directory");
+    let entry = AuditEntry::now(OPERATOR, None, AuditAction::IndexTenants).with_detail(&done);
+    store
+        .record_audit(&entry)
+        .await
+        .map_err(|e| Failure::Store(format!("failed to write the audit entry: {e}")))?;
+    Ok(done)
 }

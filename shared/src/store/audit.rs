@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 pub enum AuditAction {
     PromoteAdmin,
     DemoteAdmin,
+    IndexTenants,
     ListTenants,
     SuspendTenant,
     ReinstateTenant,
@@ -28,9 +29,10 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const ALL: [AuditAction; 8] = [
+    const ALL: [AuditAction; 9] = [
         AuditAction::PromoteAdmin,
         AuditAction::DemoteAdmin,
+        AuditAction::IndexTenants,
         AuditAction::ListTenants,
         AuditAction::SuspendTenant,
         AuditAction::ReinstateTenant,
@@ -43,6 +45,7 @@ impl AuditAction {
         match self {
             AuditAction::PromoteAdmin => "promote_admin",
             AuditAction::DemoteAdmin => "demote_admin",
+            AuditAction::IndexTenants => "index_tenants",
             AuditAction::ListTenants => "list_tenants",
             AuditAction::SuspendTenant => "suspend_tenant",
             AuditAction::ReinstateTenant => "reinstate_tenant",

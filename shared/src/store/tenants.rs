@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::audit::AuditEntry;
 use super::pages::{invalid_cursor, parse_time_key_cursor, time_key_cursor};
-use super::{Item, ItemExt, Store, first_condition_held, keys, n, s};
+use super::{Item, ItemExt, Store, first_condition_held, keys, n, s, written};
 use crate::error::Result;
 
 /// The partition of the tenant directory in `GSI1`.
@@ -149,6 +149,48 @@ impl Store {
             .send()
             .await;
         first_condition_held(result)
+    }
+
+    /// Puts every user item that lacks them into the directory (users registered before the
+    /// directory existed); the number of tenants added. A scan of the table: an operator's
+    /// one-off, never a function's.
+    pub async fn index_tenants(&self) -> Result<u32> {
+        let mut added = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .scan()
+                .table_name(self.table())
+                .filter_expression("SK = :user AND attribute_not_exists(GSI1PK)")
+                .projection_expression("tenant_id, created_at")
+                .expression_attribute_values(":user", s(keys::USER))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in page.items() {
+                let (tenant_id, created_at) = (item.str("tenant_id")?, item.str("created_at")?);
+                let result = self
+                    .client()
+                    .update_item()
+                    .table_name(self.table())
+                    .key(keys::PK, s(keys::tenant(&tenant_id)))
+                    .key(keys::SK, s(keys::USER))
+                    .update_expression("SET GSI1PK = :directory, GSI1SK = :key")
+                    .condition_expression("attribute_exists(PK) AND attribute_not_exists(GSI1PK)")
+                    .expression_attribute_values(":directory", s(DIRECTORY))
+                    .expression_attribute_values(":key", s(directory_key(&created_at, &tenant_id)))
+                    .send()
+                    .await;
+                if written(result)? {
+                    added += 1;
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(added);
+            }
+        }
     }
 
     /// A page of the tenant directory, oldest first. `cursor` is what the previous page gave.

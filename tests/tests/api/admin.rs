@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use bridge::Settings;
 use e2e_tests::Options;
 use e2e_tests::TestStack;
@@ -393,4 +394,55 @@ async fn bad_administration_requests_change_nothing() {
     assert_eq!(second.status, 200, "{}", second.text);
     assert_eq!(second.body["tenants"].as_array().unwrap().len(), 1);
     assert!(second.body["next_cursor"].is_null(), "{}", second.text);
+}
+
+#[tokio::test]
+async fn the_operator_puts_tenants_older_than_the_directory_into_it() {
+    let stack = TestStack::start().await;
+    let c = stack.client();
+    let admin = c.register(&email("ops")).await;
+    operator(&stack, &["promote", &admin.email])
+        .await
+        .expect("promoted");
+    let a = Some(admin.access_token.as_str());
+    let old = c.register(&email("old-tenant")).await;
+    let old_id = tenant_id(&c, &old).await;
+    // A user item as registrations wrote them before the directory existed.
+    stack
+        .dynamodb()
+        .await
+        .update_item()
+        .table_name(&stack.table)
+        .key("PK", AttributeValue::S(format!("TENANT#{old_id}")))
+        .key("SK", AttributeValue::S("USER".into()))
+        .update_expression("REMOVE GSI1PK, GSI1SK")
+        .send()
+        .await
+        .expect("make the user item an old one");
+    let listed = |body: &Value| -> Vec<String> {
+        body["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["tenant_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = c.get("/admin/tenants", a).await.body;
+    assert!(!listed(&before).contains(&old_id), "{before}");
+
+    let done = operator(&stack, &["index-tenants"]).await.expect("indexed");
+    assert_eq!(done, "1 tenants added to the directory");
+    let after = c.get("/admin/tenants", a).await.body;
+    assert!(listed(&after).contains(&old_id), "{after}");
+    // Running it again adds nothing.
+    let again = operator(&stack, &["index-tenants"]).await.expect("indexed");
+    assert_eq!(again, "0 tenants added to the directory");
+    let log = stack
+        .second_instance()
+        .await
+        .store
+        .audit_log(1, None)
+        .await
+        .unwrap();
+    assert_eq!(log.entries[0].action.as_str(), "index_tenants");
 }
