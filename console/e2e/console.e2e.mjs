@@ -18,6 +18,7 @@ import { chromium } from "playwright-core";
 const CONSOLE_URL = process.env.CONSOLE_URL || "http://localhost:5050/console/";
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || "e2e-screenshots";
 const CALL_TO = process.env.CALL_TO || "+14155550123";
+const TRANSFER_TO = "+14155550199";
 
 const FINAL_STATUSES = ["completed", "busy", "no-answer", "failed", "canceled"];
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -127,11 +128,14 @@ try {
     console.log(`  shown: "${text}"`);
   });
 
-  const customId = await step("create the custom scenario", async () => {
+  const customId = await step("create the custom scenario, with a transfer number", async () => {
     await testId("scenario-persona").fill(persona);
+    await testId("scenario-transfer-number").fill(TRANSFER_TO);
     await testId("scenario-save").click();
     const row = testId("custom-scenario-row").filter({ hasText: persona });
     await row.waitFor();
+    const transfer = (await row.getByTestId("custom-scenario-transfer").innerText()).trim();
+    if (!transfer.includes(TRANSFER_TO)) throw new Error(`the row shows: "${transfer}"`);
     const id = await row.getAttribute("data-scenario-id");
     if (!id) throw new Error("the new scenario's row has no id");
     console.log(`  scenario id: ${id}`);
@@ -232,6 +236,32 @@ try {
       { timeoutMs: 30_000, intervalMs: 1_000 },
     );
     await screenshot("history.png");
+  });
+
+  await step("the dashboard shows the month's usage of both calls", async () => {
+    await testId("nav-dashboard").click();
+    await testId("page-dashboard").waitFor();
+    const rows = testId("usage-channels").locator("tr");
+    await poll(
+      "usage of a phone call and a browser call",
+      async (seen) => {
+        const text = (await rows.allInnerTexts()).join(" | ");
+        seen(text);
+        // Calls are counted once the bridge has written their end.
+        if (/Phone, outbound\s+1\b/.test(text) && /Browser\s+1\b/.test(text)) return text;
+        // Away and back: the dashboard loads the usage afresh.
+        await testId("nav-calls").click();
+        await testId("page-calls").waitFor();
+        await testId("nav-dashboard").click();
+        await testId("usage").waitFor();
+        return undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    );
+    const month = (await testId("usage-month").innerText()).trim();
+    if (!/call minutes used · estimated cost \$\d+\.\d\d$/.test(month)) throw new Error(`the card says: "${month}"`);
+    console.log(`  ${month}`);
+    await screenshot("usage.png");
   });
 
   await step("back from Google's consent page, the calendar page says how it went", async () => {

@@ -79,6 +79,10 @@ export interface CustomScenarioInput {
   prompt: string;
   voice_type: string;
   temperature?: number;
+  /** E.164; `null`: no transfers. */
+  transfer_number?: string | null;
+  /** What an answering machine is told; `null`: one the agent composes. */
+  voicemail_message?: string | null;
 }
 
 export interface CustomScenarioView {
@@ -89,6 +93,8 @@ export interface CustomScenarioView {
   voice_type: string;
   voice: string;
   temperature: number;
+  transfer_number?: string | null;
+  voicemail_message?: string | null;
   created_at: string;
   updated_at: string;
   instructions: InstructionsPreview;
@@ -221,8 +227,43 @@ export interface CallView {
   transcript_status?: string | null;
   bridge?: BridgeSummary | null;
   bookings?: BookingView[] | null;
+  transfer?: TransferRecord | null;
+  answered_by?: string | null;
+  voicemail_left: boolean;
   created_at: string;
   updated_at: string;
+}
+
+export interface TransferRecord {
+  to: string;
+  status: string;
+  requested_at: string;
+  duration_seconds?: number | null;
+  error?: string | null;
+}
+
+export interface ChannelView {
+  calls: number;
+  seconds: number;
+  minutes: number;
+}
+
+export interface UsageView {
+  phone_inbound: ChannelView;
+  phone_outbound: ChannelView;
+  browser: ChannelView;
+  tokens: { input_text: number; input_audio: number; output_text: number; output_audio: number };
+  transcription_minutes: number;
+  call_minutes: number;
+  estimated_cost_usd: number;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  days: { date: string; usage: UsageView }[];
+  total: UsageView;
+  month: { month: string; call_minutes: number; minute_cap?: number | null; minutes_left?: number | null };
 }
 
 export interface CallPage {

@@ -68,6 +68,16 @@ export function CallDetail({ callId }: { callId: string }) {
         ["Recording", c.recording_sid ? `${c.recording_sid} (${formatSeconds(c.recording_duration_seconds)})` : "—"],
         ["Transcript", c.transcript_status ?? "—"],
         ["Call SID", c.call_sid ?? "—"],
+        ["Answered by", c.answered_by ? c.answered_by.replace(/_/g, " ") : "—"],
+        ["Voicemail left", c.voicemail_left ? "yes" : "no"],
+        [
+          "Transfer",
+          c.transfer
+            ? `to ${c.transfer.to}: ${c.transfer.status}` +
+              (c.transfer.duration_seconds != null ? ` (${formatSeconds(c.transfer.duration_seconds)})` : "") +
+              (c.transfer.error ? ` — ${c.transfer.error}` : "")
+            : "—",
+        ],
       ]
     : [];
 

@@ -7,6 +7,7 @@ import { Card } from "../components/Card";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useLoad } from "../hooks/useLoad";
 import { href } from "../router";
+import { UsageCard } from "./UsageCard";
 
 interface Onboarding {
   status: StatusView;
@@ -86,6 +87,7 @@ export function Dashboard() {
               </a>
             )}
           </Card>
+          <UsageCard />
           <Card title="Getting started" testId="onboarding">
             <div className="progress-line">
               <progress max={100} value={data.status.completionPercentage} aria-label="Onboarding progress" />

@@ -19,7 +19,7 @@ const VOICE_STYLES = [
   "elderly_female",
   "aggressive_male",
 ];
-const FIELDS = ["persona", "prompt", "voice_type", "temperature"] as const;
+const FIELDS = ["persona", "prompt", "voice_type", "temperature", "transfer_number", "voicemail_message"] as const;
 
 interface ScenarioFormProps {
   /** The scenario being edited; a new one when absent. */
@@ -33,13 +33,22 @@ export function ScenarioForm({ editing, onSaved, onCancel }: ScenarioFormProps) 
   const [prompt, setPrompt] = useState(editing?.prompt ?? "");
   const [voiceType, setVoiceType] = useState(editing?.voice_type ?? "marin");
   const [temperature, setTemperature] = useState(String(editing?.temperature ?? 0.7));
+  const [transferNumber, setTransferNumber] = useState(editing?.transfer_number ?? "");
+  const [voicemail, setVoicemail] = useState(editing?.voicemail_message ?? "");
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
-    const body: CustomScenarioInput = { persona, prompt, voice_type: voiceType, temperature: Number(temperature) };
+    const body: CustomScenarioInput = {
+      persona,
+      prompt,
+      voice_type: voiceType,
+      temperature: Number(temperature),
+      transfer_number: transferNumber.trim() || null,
+      voicemail_message: voicemail.trim() || null,
+    };
     try {
       if (editing) {
         const res = await api.put<{ message: string; scenario: CustomScenarioView }>(
@@ -51,6 +60,8 @@ export function ScenarioForm({ editing, onSaved, onCancel }: ScenarioFormProps) 
         const res = await api.post<CustomScenarioCreated>("/realtime/custom-scenario", body);
         setPersona("");
         setPrompt("");
+        setTransferNumber("");
+        setVoicemail("");
         onSaved(res.message, res.scenario);
       }
       setError(null);
@@ -100,6 +111,27 @@ export function ScenarioForm({ editing, onSaved, onCancel }: ScenarioFormProps) 
           />
         </Field>
       </div>
+      <Field
+        label="Transfer number — a colleague the agent may hand phone calls to"
+        name="transfer_number"
+        error={error}
+        hint="Optional. E.164, e.g. +14155550199; the agent gets a transfer_call tool."
+      >
+        <input
+          type="tel"
+          value={transferNumber}
+          onChange={(e) => setTransferNumber(e.target.value)}
+          data-testid="scenario-transfer-number"
+        />
+      </Field>
+      <Field
+        label="Voicemail message — said to an answering machine on outbound calls"
+        name="voicemail_message"
+        error={error}
+        hint="Optional, 10 to 1000 characters; without one the agent composes a short message."
+      >
+        <textarea rows={2} value={voicemail} onChange={(e) => setVoicemail(e.target.value)} data-testid="scenario-voicemail" />
+      </Field>
       <ErrorNotice error={error} shownFields={FIELDS} testId="scenario-error" />
       <div className="form-actions">
         <button type="submit" disabled={busy} data-testid="scenario-save">

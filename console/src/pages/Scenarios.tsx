@@ -73,7 +73,9 @@ export function Scenarios() {
                 <div>
                   <strong>{c.persona}</strong>
                   <div className="muted small">
-                    {c.scenario_id} · voice {c.voice} · temperature {c.temperature} · updated {formatDateTime(c.updated_at)}
+                    {c.scenario_id} · voice {c.voice} · temperature {c.temperature}
+                    {c.transfer_number && <span data-testid="custom-scenario-transfer"> · transfers to {c.transfer_number}</span>}
+                    {" "}· updated {formatDateTime(c.updated_at)}
                   </div>
                 </div>
                 <div className="row-actions">

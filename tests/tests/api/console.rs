@@ -2,7 +2,8 @@
 //! `console/e2e/console.e2e.mjs` with playwright-core) against the local stack with every
 //! simulator: register, create a scenario, place a call and see it complete in the history,
 //! talk in the browser with a fake microphone (the SDP exchange with the simulated OpenAI) and
-//! see the session recorded. Screenshots of the main pages go to `target/console-screenshots/`.
+//! see the session recorded, then both calls counted in the dashboard's usage. Screenshots of
+//! the main pages go to `target/console-screenshots/`.
 //!
 //! The console is served from an origin of its own with a `config.json` naming the API, as
 //! CloudFront serves it, so every request crosses origins under the API's CORS rules
@@ -106,6 +107,7 @@ async fn the_console_drives_the_platform_in_a_real_browser() {
         "numbers",
         "calls",
         "talk",
+        "usage",
     ] {
         let shot = screenshots.join(format!("{page}.png"));
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
