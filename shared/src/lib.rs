@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod google;
+pub mod hang_up;
 pub mod http;
 pub mod jobs;
 pub mod lambda;

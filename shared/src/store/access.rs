@@ -428,7 +428,7 @@ pub const CONTEXTS: &[Context] = &[
             grant(Route("GET /admin/tenants"), &[GetItem, Query, PutItem]).with_gsi1(),
             grant(
                 Route("POST /admin/tenants/{tenant_id}/suspend"),
-                &[GetItem, PutItem, UpdateItem],
+                &[GetItem, Query, PutItem, UpdateItem],
             ),
             grant(
                 Route("POST /admin/tenants/{tenant_id}/reinstate"),

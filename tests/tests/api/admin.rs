@@ -1,7 +1,7 @@
 //! Platform administration: administrators are made only by the operator's command; every
-//! admin route refuses anyone else; suspending a tenant stops its calls, scheduled calls,
-//! inbound numbers and browser sessions with a clear message until it is reinstated; every
-//! administrator action is in the audit log.
+//! admin route refuses anyone else; suspending a tenant ends its live calls and stops its
+//! calls, scheduled calls, inbound numbers and browser sessions with a clear message until it
+//! is reinstated; every administrator action is in the audit log.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -192,6 +192,10 @@ async fn a_suspended_tenant_can_start_no_call_until_reinstated() {
     assert_eq!(row["monthly_minute_cap"], 1000);
     assert_eq!(row["month_usage"]["call_minutes"], 0.0);
 
+    // A call still live when the tenant is suspended (Twilio has not reported its end).
+    rig.twilio.lose_status_callbacks();
+    let live = rig.place_call("default").await;
+
     let suspended = c
         .post(
             &format!("/admin/tenants/{tenant_id}/suspend"),
@@ -201,6 +205,9 @@ async fn a_suspended_tenant_can_start_no_call_until_reinstated() {
         .await;
     assert_eq!(suspended.status, 200, "{}", suspended.text);
     assert_eq!(suspended.body["suspension"]["reason"], "unpaid invoice");
+    // ...is ended at Twilio.
+    assert_eq!(suspended.body["live_calls_ended"], 1, "{}", suspended.text);
+    assert!(rig.twilio.call(&live.call_sid).unwrap().hung_up_by_api);
 
     // Calls on demand, new schedules and browser sessions are refused with the reason...
     let calls_before = rig.twilio.calls().len();

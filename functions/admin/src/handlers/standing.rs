@@ -46,11 +46,14 @@ pub struct StandingView {
     /// The monthly minute cap that applies; absent: no cap.
     monthly_minute_cap: Option<u32>,
     own_minute_cap: bool,
+    /// Calls that were live when the tenant was suspended, and were ended (suspension only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live_calls_ended: Option<u32>,
 }
 
-/// Suspends a tenant: its calls are refused (403), its scheduled calls fail when due and its
-/// numbers answer inbound calls with an apology, each with the reason recorded, until it is
-/// reinstated. Calls already running go on to their end.
+/// Suspends a tenant: its live calls are ended, new calls are refused (403), its scheduled
+/// calls fail when due and its numbers answer inbound calls with an apology, each with the
+/// reason recorded, until it is reinstated.
 #[utoipa::path(post, path = "/admin/tenants/{tenant_id}/suspend", tag = "admin",
     security(("bearer" = [])),
     params(("tenant_id" = String, Path, description = "The tenant")),
@@ -79,7 +82,18 @@ pub async fn suspend(
         return Err(no_such_tenant());
     }
     tracing::info!(tenant_id = tenant, "tenant suspended");
-    standing(&state, tenant).await
+    // The suspension stands whatever happens to the calls; one that could not be ended is
+    // logged (and can be hung up again from the tenant's account).
+    let ended = match shared::hang_up::hang_up_all(&state, tenant).await {
+        Ok(ended) => ended,
+        Err(e) => {
+            tracing::error!(tenant_id = tenant, error = %e, "could not end a suspended tenant's calls");
+            0
+        }
+    };
+    let Json(mut view) = standing(&state, tenant).await?;
+    view.live_calls_ended = Some(ended);
+    Ok(Json(view))
 }
 
 /// Lifts a tenant's suspension (a tenant that is not suspended stays as it is).
@@ -186,5 +200,6 @@ async fn standing(state: &AppState, tenant: &str) -> Result<Json<StandingView>> 
             .monthly_minute_cap
             .or(state.config.usage.monthly_minute_cap),
         suspension: standing.suspension,
+        live_calls_ended: None,
     }))
 }

@@ -1,12 +1,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
-use shared::calling;
-use shared::domain::calls::Direction;
 use shared::domain::ids::CallId;
+use shared::hang_up::hang_up;
 use shared::http::AuthUser;
-use shared::store::calls::CallRecord;
-use shared::{AppState, Error, Result};
+use shared::{AppState, Result};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -36,42 +34,7 @@ pub async fn hangup(
 ) -> Result<Json<HungUp>> {
     let call_id = CallId::parse(&call_id, "call_id")?;
     let call = state.store.call(&user.tenant_id, call_id.as_str()).await?;
-    if call.direction == Direction::Browser {
-        return hang_up_browser_call(&state, &user.tenant_id, &call).await;
-    }
-    let sid = match (&call.call_sid, call.status.is_final()) {
-        (Some(sid), false) => sid,
-        _ => return Err(Error::Conflict("The call has already ended".into())),
-    };
-    calling::end_at_twilio(calling::twilio(&state)?, sid, call.status)
-        .await
-        .map_err(|e| calling::twilio_error(e, "call_id"))?;
-    Ok(Json(HungUp {
-        message: "Hang-up requested",
-    }))
-}
-
-/// A browser session ends at OpenAI; the media bridge then sees its sideband close and
-/// completes the record.
-async fn hang_up_browser_call(
-    state: &AppState,
-    tenant_id: &str,
-    call: &CallRecord,
-) -> Result<Json<HungUp>> {
-    let rtc_call_id = match state.store.rtc_call_id(tenant_id, &call.call_id).await? {
-        Some(id) if !call.status.is_final() => id,
-        _ => return Err(Error::Conflict("The call has already ended".into())),
-    };
-    let openai = state.openai.as_ref().ok_or_else(|| {
-        Error::Unavailable("Browser sessions are not configured on this deployment".into())
-    })?;
-    openai
-        .hang_up_realtime_call(&rtc_call_id)
-        .await
-        .map_err(|e| {
-            tracing::warn!(call_id = %call.call_id, status = e.status, "OpenAI did not end a browser call");
-            Error::Upstream("The voice service is unavailable; please retry shortly".into())
-        })?;
+    hang_up(&state, &user.tenant_id, &call).await?;
     Ok(Json(HungUp {
         message: "Hang-up requested",
     }))

@@ -75,6 +75,9 @@ fn twilio_requests_fit_inside_their_functions_timeouts() {
         ("MakeCustomCallFunction", place),
         ("MakeCalendarCallFunction", place),
         ("HangupCallFunction", retried * 2),
+        ("AdminTwilioAccountFunction", retried),
+        // The tenant's live calls are ended side by side, each as a hang-up.
+        ("AdminSuspendTenantFunction", retried * 2),
         ("ScheduledCallRunnerFunction", place),
         // A batch's jobs run side by side; the longest reads a transcript and up to three
         // pages (3,000 sentences) of it.
