@@ -145,6 +145,15 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The signed-in user's tenant id (a user is a tenant of their own).
+    pub async fn tenant_id(&self, session: &Session) -> String {
+        let me = self.get("/users/me", Some(&session.access_token)).await;
+        assert_eq!(me.status, 200, "{}", me.text);
+        me.body["id"].as_str().expect("the user's id").to_string()
+    }
+}
+
 /// A unique e-mail address for a test.
 pub fn email(prefix: &str) -> String {
     format!(

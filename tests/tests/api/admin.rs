@@ -23,11 +23,13 @@ async fn operator(stack: &TestStack, args: &[&str]) -> Result<String, Failure> {
     platform_admin::run(&args, &env).await
 }
 
-async fn tenant_id(c: &Client, s: &Session) -> String {
-    c.get("/users/me", Some(&s.access_token)).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+/// A new user the operator made an administrator.
+async fn administrator(stack: &TestStack) -> Session {
+    let admin = stack.client().register(&email("ops")).await;
+    operator(stack, &["promote", &admin.email])
+        .await
+        .expect("promoted");
+    admin
 }
 
 /// Every admin route, called with `token`.
@@ -63,7 +65,7 @@ async fn no_one_but_an_administrator_reaches_administration() {
     let c = stack.client();
     let user = c.register(&email("not-admin")).await;
     let victim = c.register(&email("victim")).await;
-    let victim_id = tenant_id(&c, &victim).await;
+    let victim_id = c.tenant_id(&victim).await;
     let before = stack.partition(&victim_id).await;
     for (route, reply) in every_admin_route(&c, Some(&user.access_token), &victim_id).await {
         reply.assert_problem(403, &["Only platform administrators"], &route);
@@ -137,7 +139,7 @@ async fn the_operator_command_promotes_and_demotes_by_email_and_refuses_nonsense
         actions,
         [
             ("demote_admin", "operator"),
-            ("list_tenants", tenant_id(&c, &admin).await.as_str()),
+            ("list_tenants", c.tenant_id(&admin).await.as_str()),
             ("promote_admin", "operator"),
         ]
     );
@@ -154,11 +156,8 @@ async fn a_suspended_tenant_can_start_no_call_until_reinstated() {
     let c = rig.stack.client();
     let tenant = &rig.session;
     let t = Some(tenant.access_token.as_str());
-    let tenant_id = tenant_id(&c, tenant).await;
-    let admin = c.register(&email("ops")).await;
-    operator(&rig.stack, &["promote", &admin.email])
-        .await
-        .expect("promoted");
+    let tenant_id = c.tenant_id(tenant).await;
+    let admin = administrator(&rig.stack).await;
     let a = Some(admin.access_token.as_str());
     let number = "+13125550188";
     let bought = c
@@ -328,13 +327,10 @@ async fn a_suspended_tenant_can_start_no_call_until_reinstated() {
 async fn bad_administration_requests_change_nothing() {
     let stack = TestStack::start().await;
     let c = stack.client();
-    let admin = c.register(&email("ops")).await;
-    operator(&stack, &["promote", &admin.email])
-        .await
-        .expect("promoted");
+    let admin = administrator(&stack).await;
     let a = Some(admin.access_token.as_str());
     let tenant = c.register(&email("tenant")).await;
-    let tenant_id = tenant_id(&c, &tenant).await;
+    let tenant_id = c.tenant_id(&tenant).await;
     let before = stack.partition(&tenant_id).await;
 
     for body in [
@@ -407,13 +403,10 @@ async fn bad_administration_requests_change_nothing() {
 async fn the_operator_puts_tenants_older_than_the_directory_into_it() {
     let stack = TestStack::start().await;
     let c = stack.client();
-    let admin = c.register(&email("ops")).await;
-    operator(&stack, &["promote", &admin.email])
-        .await
-        .expect("promoted");
+    let admin = administrator(&stack).await;
     let a = Some(admin.access_token.as_str());
     let old = c.register(&email("old-tenant")).await;
-    let old_id = tenant_id(&c, &old).await;
+    let old_id = c.tenant_id(&old).await;
     // A user item as registrations wrote them before the directory existed.
     stack
         .dynamodb()

@@ -93,13 +93,7 @@ async fn a_call_is_metered_once_by_channel_with_its_tokens_and_an_estimated_cost
 
     // The call's end reported again (a retried write, a second bridge) counts nothing more.
     let store = rig.stack.second_instance().await.store;
-    let tenant = c
-        .get("/users/me", Some(&rig.session.access_token))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let tenant = c.tenant_id(&rig.session).await;
     let again = Tally::of_call(Direction::Outbound, 600, Tokens::default());
     let counted = store
         .meter(&tenant, &call.call_id, Metered::Call, &again)
@@ -167,10 +161,7 @@ async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
     assert_eq!(bought.status, 201, "{}", bought.text);
     // A first call, allowed; it ran a whole minute.
     let first = rig.place_call("default").await;
-    let tenant = c.get("/users/me", t).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let tenant = c.tenant_id(&rig.session).await;
     let store = rig.stack.second_instance().await.store;
     let minute = Tally::of_call(Direction::Outbound, 60, Tokens::default());
     assert!(
