@@ -13,6 +13,7 @@ use e2e_tests::outage::Outage;
 use e2e_tests::realtime_sim::{FunctionCallScript, SimConfig};
 use e2e_tests::twilio_sim::{AmdVerdict, DialOutcome};
 use serde_json::{Value, json};
+use shared::twilio::signature;
 
 const PERSON: &str = "+14155550199";
 
@@ -511,4 +512,80 @@ async fn a_verdict_that_beats_the_create_answer_still_reaches_its_call() {
     let record = rig.call_record(call_id).await;
     assert_eq!(record["answered_by"], "human", "{record}");
     assert_eq!(record["call_sid"], placed.body["call_sid"]);
+}
+
+#[tokio::test]
+async fn forged_verdicts_and_transfer_outcomes_change_nothing() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default(),
+    )
+    .await;
+    let c = rig.stack.client();
+    let call = rig.place_call("default").await;
+    let mut record = rig.call_record(&call.call_id).await;
+    for _ in 0..50 {
+        if record["answered_by"] == "human" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        record = rig.call_record(&call.call_id).await;
+    }
+    assert_eq!(record["answered_by"], "human", "{record}");
+    let tenant = c.tenant_id(&rig.session).await;
+    let query = format!("?tenant_id={tenant}&call_id={}", call.call_id);
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    for (path, form) in [
+        (
+            "/twilio/amd-status",
+            pairs(&[
+                ("CallSid", &call.call_sid),
+                ("AnsweredBy", "machine_end_beep"),
+            ]),
+        ),
+        (
+            "/twilio/transfer-status",
+            pairs(&[("CallSid", &call.call_sid), ("DialCallStatus", "completed")]),
+        ),
+    ] {
+        let url = format!("{}{path}{query}", rig.stack.public_url);
+        let elsewhere = signature::sign(&rig.twilio.auth_token, "https://evil.example/x", &form);
+        for sig in [None, Some("AAAA"), Some(elsewhere.as_str())] {
+            let mut request = c
+                .request(reqwest::Method::POST, &format!("{path}{query}"))
+                .form(&form);
+            if let Some(sig) = sig {
+                request = request.header("x-twilio-signature", sig);
+            }
+            let refused = c.send(request).await;
+            assert_eq!(refused.status, 403, "{path} {sig:?}: {}", refused.text);
+        }
+        // Signed by Twilio's key over the URL, the same form is taken (the route is live).
+        let signed = signature::sign(&rig.twilio.auth_token, &url, &form);
+        let taken = c
+            .send(
+                c.request(reqwest::Method::POST, &format!("{path}{query}"))
+                    .header("x-twilio-signature", signed)
+                    .form(&form),
+            )
+            .await;
+        assert!(
+            taken.status == 200 || taken.status == 204,
+            "{path}: {}",
+            taken.text
+        );
+        if path == "/twilio/amd-status" {
+            let after = rig.call_record(&call.call_id).await;
+            assert_eq!(after["answered_by"], "machine_end_beep");
+        }
+    }
+    // A transfer outcome, even signed, is no transfer on a call that never asked for one.
+    let after = rig.call_record(&call.call_id).await;
+    assert!(after["transfer"].is_null(), "{after}");
 }

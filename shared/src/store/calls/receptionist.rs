@@ -8,7 +8,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::super::{Item, ItemExt, SetClauses, Store, keys, n, now_rfc3339, s};
+use super::super::{Item, ItemExt, SetClauses, Store, keys, n, now_rfc3339, s, written};
 use crate::domain::receptionist::{AnsweredBy, TransferStatus};
 use crate::error::Result;
 
@@ -52,7 +52,7 @@ impl Store {
     }
 
     /// Records how the transfer ended (`duration_seconds` for one that connected; `error` when
-    /// the platform could not make it).
+    /// the platform could not make it). Nothing happens to a call no transfer was begun on.
     pub async fn finish_transfer(
         &self,
         tenant_id: &str,
@@ -66,7 +66,21 @@ impl Store {
             .set_some("transfer_duration_seconds", duration_seconds.map(n))
             .set_some("transfer_error", error.map(s))
             .set("updated_at", s(now_rfc3339()));
-        self.update_call(tenant_id, call_id, sets).await
+        let result = sets
+            .apply(self.client().update_item())
+            .table_name(self.table())
+            .key(keys::PK, s(keys::tenant(tenant_id)))
+            .key(keys::SK, s(keys::call(call_id)))
+            .condition_expression("attribute_exists(transfer_to)")
+            .send()
+            .await;
+        if !written(result)? {
+            tracing::warn!(
+                call_id,
+                "a transfer outcome for a call with no transfer; ignored"
+            );
+        }
+        Ok(())
     }
 
     /// Records who answered the call, as answering-machine detection said.
