@@ -2,11 +2,12 @@
 //!
 //! moto serves each request on its own thread, and its DynamoDB checks a condition and writes in
 //! two steps without a lock, so two concurrent conditional writes (or transactions) can both
-//! succeed where DynamoDB lets only one. The server is therefore started through a small
-//! launcher that runs DynamoDB writes one at a time: the atomicity every uniqueness, claim and
-//! single-use guarantee of the platform relies on holds locally as it does on AWS. The launcher
-//! also keeps moto's transactions from copying whole tables, which made every transaction slower
-//! as the table grew.
+//! succeed where DynamoDB lets only one; and it applies an update to the stored item action by
+//! action, so a read beside it can see half an item. The server is therefore started through a
+//! small launcher that runs DynamoDB requests one at a time: the atomicity every uniqueness,
+//! claim and single-use guarantee of the platform relies on, and every read of a whole item,
+//! hold locally as they do on AWS. The launcher also keeps moto's transactions from copying
+//! whole tables, which made every transaction slower as the table grew.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -18,7 +19,7 @@ pub struct Moto {
     pub url: String,
 }
 
-/// moto's own server, with DynamoDB's writes serialized and transactions backing up only the
+/// moto's own server, with DynamoDB's requests serialized and transactions backing up only the
 /// items they name (see the script's comments).
 const LAUNCHER: &str = include_str!("moto_launcher.py");
 

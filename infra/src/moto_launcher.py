@@ -1,7 +1,14 @@
-# moto's own server, adjusted in two ways for a platform's local AWS (see infra/src/moto.rs).
+# moto's own server, adjusted in three ways for a platform's local AWS (see infra/src/moto.rs).
 #
-# 1. DynamoDB writes run one at a time. moto checks a condition and writes in two steps without
-#    a lock, so two concurrent conditional writes could both succeed where DynamoDB lets only one.
+# 1. DynamoDB requests run one at a time, reads too. moto checks a condition and writes in two
+#    steps without a lock, so two concurrent conditional writes could both succeed where DynamoDB
+#    lets only one. And moto applies an update to the stored item one action at a time, so a read
+#    running beside it could see a half-updated item (a transcript with its key but not yet its
+#    other attributes: the API's read of it failed with a 500 under load), or fail outright
+#    ("dictionary changed size during iteration": even a GetItem of a missing key adds an empty
+#    partition to the table's dict while a GSI query walks it). DynamoDB makes each item write
+#    atomic; one request at a time gives the same here, at little cost, as the interpreter lock
+#    already lets only one request compute at a time.
 # 2. TransactWriteItems backs up only the items it names. moto deep-copies every table a
 #    transaction touches before running it (to roll back on failure), so each transaction costs
 #    time in proportion to the whole table: under sustained writes the local stack slowed down
@@ -18,9 +25,6 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 # One log line per request, written to a discarded stream, took a tenth of the server's time.
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-
 
 def backup_items_not_tables():
     try:
@@ -140,8 +144,7 @@ lock = threading.Lock()
 
 
 def serialized(environ, start_response):
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    if target.startswith("DynamoDB_") and target.rsplit(".", 1)[-1] in WRITES:
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
         with lock:
             return list(app(environ, start_response))
     return app(environ, start_response)
