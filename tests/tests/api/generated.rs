@@ -14,9 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use e2e_tests::Options;
 use e2e_tests::client::email;
 use e2e_tests::platform_rig::PlatformRig;
+use e2e_tests::{Options, TestStack};
 
 /// The checks that must pass (see the module docs).
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
@@ -35,7 +35,8 @@ fn report_dir() -> PathBuf {
 
 /// One schemathesis run as the tenant whose token this is; returns how many test cases it
 /// generated, or fails the test with its report.
-async fn run(base_url: &str, token: &str, seed: u64, name: &str) -> usize {
+async fn run(stack: &TestStack, token: &str, seed: u64, name: &str) -> usize {
+    let base_url = &stack.base_url;
     let seed = std::env::var("SCHEMATHESIS_SEED")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -66,14 +67,28 @@ async fn run(base_url: &str, token: &str, seed: u64, name: &str) -> usize {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "schemathesis ({name}, seed {seed}) found problems:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "schemathesis ({name}, seed {seed}) found problems:\n{stdout}\n{}\n\
+         the stack's error log lines (what a 5xx above came from):\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        error_lines(stack)
     );
     // "  3916 generated, 3916 passed, 78 skipped"
     stdout
         .lines()
         .find_map(|line| line.trim().split_once(" generated, ")?.0.parse().ok())
         .unwrap_or_else(|| panic!("no count of generated test cases in:\n{stdout}"))
+}
+
+/// The stack's log lines at level ERROR: a 5xx answers with a generic problem, and the cause
+/// is only in the log.
+fn error_lines(stack: &TestStack) -> String {
+    stack
+        .logs
+        .contents()
+        .lines()
+        .filter(|line| line.contains(r#""level":"ERROR""#))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]
@@ -86,8 +101,8 @@ async fn schemathesis_finds_no_server_error_or_contract_break() {
         c.register(&email("fuzz-b")).await,
     );
     let (generated_a, generated_b) = tokio::join!(
-        run(&stack.base_url, &a.access_token, 1_001, "tenant-a"),
-        run(&stack.base_url, &b.access_token, 2_002, "tenant-b"),
+        run(stack, &a.access_token, 1_001, "tenant-a"),
+        run(stack, &b.access_token, 2_002, "tenant-b"),
     );
     let generated = generated_a + generated_b;
     println!("schemathesis: {generated} generated requests ({generated_a} + {generated_b})");
