@@ -252,6 +252,8 @@ export interface UsageView {
   phone_inbound: ChannelView;
   phone_outbound: ChannelView;
   browser: ChannelView;
+  /** Transfers a person took, and their time with the caller. */
+  transferred: ChannelView;
   tokens: { input_text: number; input_audio: number; output_text: number; output_audio: number };
   transcription_minutes: number;
   call_minutes: number;

@@ -1,4 +1,5 @@
-// This month's usage: call minutes against the cap, by channel, with the estimated cost.
+// This month's usage: call minutes against the cap, by channel (and time transferred callers
+// spent with a person), with the estimated cost.
 
 import { api } from "../api/client";
 import type { ChannelView, UsageReport } from "../api/types";
@@ -6,10 +7,11 @@ import { Card } from "../components/Card";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { useLoad } from "../hooks/useLoad";
 
-const CHANNELS: { key: "phone_outbound" | "phone_inbound" | "browser"; label: string }[] = [
+const CHANNELS: { key: "phone_outbound" | "phone_inbound" | "browser" | "transferred"; label: string }[] = [
   { key: "phone_outbound", label: "Phone, outbound" },
   { key: "phone_inbound", label: "Phone, inbound" },
   { key: "browser", label: "Browser" },
+  { key: "transferred", label: "Transferred to a person" },
 ];
 
 function ChannelRow({ label, view }: { label: string; view: ChannelView }) {

@@ -20,6 +20,9 @@ pub struct Prices {
     pub phone_inbound_minute: f64,
     pub phone_outbound_minute: f64,
     pub browser_minute: f64,
+    /// A transferred caller's minute with the person: the dialled leg and the caller's own
+    /// leg, which stays up meanwhile.
+    pub transfer_minute: f64,
     pub transcription_minute: f64,
     pub text_input_million: f64,
     pub audio_input_million: f64,
@@ -34,6 +37,7 @@ pub(super) fn usage(source: &dyn Source) -> Result<Usage> {
             phone_inbound_minute: price("PRICE_PHONE_INBOUND_PER_MINUTE", 0.0085)?,
             phone_outbound_minute: price("PRICE_PHONE_OUTBOUND_PER_MINUTE", 0.014)?,
             browser_minute: price("PRICE_BROWSER_PER_MINUTE", 0.0)?,
+            transfer_minute: price("PRICE_TRANSFER_PER_MINUTE", 0.028)?,
             transcription_minute: price("PRICE_TRANSCRIPTION_PER_MINUTE", 0.015)?,
             text_input_million: price("PRICE_TEXT_INPUT_PER_MILLION_TOKENS", 4.0)?,
             audio_input_million: price("PRICE_AUDIO_INPUT_PER_MILLION_TOKENS", 32.0)?,

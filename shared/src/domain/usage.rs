@@ -1,5 +1,6 @@
-//! Metered usage: call time per channel, Realtime tokens by kind and transcription time,
-//! summed per tenant and UTC day, and the estimated cost of a sum at configured prices.
+//! Metered usage: call time per channel, the time transferred callers spent with a person,
+//! Realtime tokens by kind and transcription time, summed per tenant and UTC day, and the
+//! estimated cost of a sum at configured prices.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -48,6 +49,8 @@ pub struct Tally {
     pub phone_inbound: CallTime,
     pub phone_outbound: CallTime,
     pub browser: CallTime,
+    /// Transfers a person took, and how long they talked with the caller (the `<Dial>` leg).
+    pub transferred: CallTime,
     pub tokens: Tokens,
     pub transcription_seconds: u64,
 }
@@ -61,6 +64,14 @@ impl Tally {
         };
         *tally.channel_mut(direction) = CallTime { calls: 1, seconds };
         tally
+    }
+
+    /// One transfer a person took, and talked for `seconds`.
+    pub fn of_transfer(seconds: u64) -> Tally {
+        Tally {
+            transferred: CallTime { calls: 1, seconds },
+            ..Tally::default()
+        }
     }
 
     pub fn channel(&self, direction: Direction) -> CallTime {
@@ -83,6 +94,7 @@ impl Tally {
         for direction in DIRECTIONS {
             self.channel_mut(direction).add(other.channel(direction));
         }
+        self.transferred.add(other.transferred);
         self.tokens.input_text += other.tokens.input_text;
         self.tokens.input_audio += other.tokens.input_audio;
         self.tokens.output_text += other.tokens.output_text;
@@ -90,9 +102,14 @@ impl Tally {
         self.transcription_seconds += other.transcription_seconds;
     }
 
-    /// Call seconds of every channel: what the monthly cap counts.
+    /// Call seconds of every channel, a transferred caller's time with the person included
+    /// (the platform's phone lines carry it): what the monthly cap counts.
     pub fn call_seconds(&self) -> u64 {
-        DIRECTIONS.iter().map(|d| self.channel(*d).seconds).sum()
+        DIRECTIONS
+            .iter()
+            .map(|d| self.channel(*d).seconds)
+            .sum::<u64>()
+            + self.transferred.seconds
     }
 
     /// The estimated cost in USD. Each channel's minutes are priced as they were used (by the
@@ -103,6 +120,7 @@ impl Tally {
         minutes(self.phone_inbound.seconds) * prices.phone_inbound_minute
             + minutes(self.phone_outbound.seconds) * prices.phone_outbound_minute
             + minutes(self.browser.seconds) * prices.browser_minute
+            + minutes(self.transferred.seconds) * prices.transfer_minute
             + minutes(self.transcription_seconds) * prices.transcription_minute
             + millions(self.tokens.input_text) * prices.text_input_million
             + millions(self.tokens.input_audio) * prices.audio_input_million
@@ -118,6 +136,9 @@ pub struct UsageView {
     pub phone_inbound: ChannelView,
     pub phone_outbound: ChannelView,
     pub browser: ChannelView,
+    /// Phone calls handed to a person (`transfer_call`) that the person took, and how long
+    /// they talked (a phone call's own time is counted in its channel).
+    pub transferred: ChannelView,
     /// Realtime tokens by kind.
     pub tokens: Tokens,
     pub transcription_minutes: f64,
@@ -146,6 +167,7 @@ impl UsageView {
             phone_inbound: channel(tally.phone_inbound),
             phone_outbound: channel(tally.phone_outbound),
             browser: channel(tally.browser),
+            transferred: channel(tally.transferred),
             tokens: tally.tokens,
             transcription_minutes: minutes(tally.transcription_seconds),
             call_minutes: minutes(tally.call_seconds()),
@@ -188,6 +210,7 @@ mod tests {
             phone_inbound_minute: 0.01,
             phone_outbound_minute: 0.02,
             browser_minute: 0.0,
+            transfer_minute: 0.05,
             transcription_minute: 0.03,
             text_input_million: 4.0,
             audio_input_million: 32.0,
@@ -210,7 +233,8 @@ mod tests {
             transcription_seconds: 60,
             ..Tally::default()
         });
-        assert_eq!(tally.call_seconds(), 180);
+        tally.add(&Tally::of_transfer(120));
+        assert_eq!(tally.call_seconds(), 300, "transferred time counts");
         assert_eq!(
             tally.phone_outbound,
             CallTime {
@@ -218,8 +242,8 @@ mod tests {
                 seconds: 120
             }
         );
-        // 2 min × 0.02 + 1 min × 0.01 + 1 min × 0.03 + 4 + 16 + 16
-        let expected = 0.04 + 0.01 + 0.03 + 4.0 + 16.0 + 16.0;
+        // 2 min × 0.02 + 1 min × 0.01 + 2 min × 0.05 + 1 min × 0.03 + 4 + 16 + 16
+        let expected = 0.04 + 0.01 + 0.1 + 0.03 + 4.0 + 16.0 + 16.0;
         assert!((tally.cost(&prices()) - expected).abs() < 1e-9);
     }
 

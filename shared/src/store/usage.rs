@@ -18,6 +18,8 @@ pub enum Metered {
     Call,
     /// Its recording's transcription, when the transcript was asked for.
     Transcription,
+    /// Its transfer's time with the person, when the `<Dial>` reported it.
+    Transfer,
 }
 
 impl Metered {
@@ -26,6 +28,7 @@ impl Metered {
         match self {
             Metered::Call => "usage_metered_at",
             Metered::Transcription => "transcription_metered_at",
+            Metered::Transfer => "transfer_metered_at",
         }
     }
 }
@@ -153,6 +156,8 @@ fn attributes(tally: &Tally) -> Vec<(String, u64)> {
         all.push((format!("calls_{}", direction.as_str()), time.calls));
         all.push((format!("seconds_{}", direction.as_str()), time.seconds));
     }
+    all.push(("calls_transferred".into(), tally.transferred.calls));
+    all.push(("seconds_transferred".into(), tally.transferred.seconds));
     for (kind, count) in tally.tokens.by_kind() {
         all.push((format!("tokens_{kind}"), count));
     }
@@ -175,6 +180,10 @@ fn tally(item: &Item) -> Tally {
         phone_inbound: time(crate::domain::calls::Direction::Inbound),
         phone_outbound: time(crate::domain::calls::Direction::Outbound),
         browser: time(crate::domain::calls::Direction::Browser),
+        transferred: CallTime {
+            calls: count("calls_transferred"),
+            seconds: count("seconds_transferred"),
+        },
         tokens: Tokens {
             input_text: count("tokens_input_text"),
             input_audio: count("tokens_input_audio"),
@@ -192,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_tally_survives_its_attributes() {
-        let original = Tally::of_call(
+        let mut original = Tally::of_call(
             Direction::Browser,
             42,
             Tokens {
@@ -202,6 +211,7 @@ mod tests {
                 output_audio: 4,
             },
         );
+        original.add(&Tally::of_transfer(30));
         let item: Item = attributes(&original)
             .into_iter()
             .map(|(k, v)| (k, n(v)))

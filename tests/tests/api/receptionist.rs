@@ -71,6 +71,42 @@ async fn call_that_asks_for_a_person(rig: &BridgeRig) -> (PlacedCall, MediaCall)
     (call, media)
 }
 
+/// Posts `form` to the stack's `path_and_query` as Twilio would: signed with its auth token
+/// over the public URL.
+async fn post_as_twilio(
+    rig: &BridgeRig,
+    path_and_query: &str,
+    form: &[(String, String)],
+) -> e2e_tests::client::Reply {
+    let c = rig.stack.client();
+    let url = format!("{}{path_and_query}", rig.stack.public_url);
+    let signed = signature::sign(&rig.twilio.auth_token, &url, form);
+    c.send(
+        c.request(reqwest::Method::POST, path_and_query)
+            .header("x-twilio-signature", signed)
+            .form(form),
+    )
+    .await
+}
+
+/// What this month's usage says of transfers a person took.
+async fn transferred_usage(rig: &BridgeRig) -> Value {
+    let usage = rig
+        .stack
+        .client()
+        .get("/usage", Some(&rig.session.access_token))
+        .await;
+    assert_eq!(usage.status, 200, "{}", usage.text);
+    usage.body["total"]["transferred"].clone()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// The call's record once its transfer has an outcome.
 async fn transfer_outcome(rig: &BridgeRig, call_id: &str) -> Value {
     for _ in 0..100 {
@@ -166,6 +202,26 @@ async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
         answer.contains("<Hangup/>") && !answer.contains("<Say>"),
         "{answer}"
     );
+
+    // The person's 25 seconds are metered once: Twilio repeating the action counts nothing more.
+    let metered = json!({"calls": 1, "seconds": 25, "minutes": 0.42});
+    assert_eq!(transferred_usage(&rig).await, metered);
+    let tenant = rig.stack.client().tenant_id(&rig.session).await;
+    let repeat = post_as_twilio(
+        &rig,
+        &format!(
+            "/twilio/transfer-status?tenant_id={tenant}&call_id={}",
+            call.call_id
+        ),
+        &pairs(&[
+            ("CallSid", &call.call_sid),
+            ("DialCallStatus", "completed"),
+            ("DialCallDuration", "25"),
+        ]),
+    )
+    .await;
+    assert_eq!(repeat.status, 200, "{}", repeat.text);
+    assert_eq!(transferred_usage(&rig).await, metered);
 }
 
 #[tokio::test]
@@ -182,6 +238,7 @@ async fn a_person_who_does_not_answer_leaves_the_caller_an_apology() {
     let record = transfer_outcome(&rig, &call.call_id).await;
     assert_eq!(record["transfer"]["status"], "busy", "{record}");
     assert!(record["transfer"]["duration_seconds"].is_null());
+    assert_eq!(transferred_usage(&rig).await["calls"], 0, "nobody talked");
     let (_, answer) = rig
         .twilio
         .call(&call.call_sid)
@@ -535,12 +592,6 @@ async fn forged_verdicts_and_transfer_outcomes_change_nothing() {
     assert_eq!(record["answered_by"], "human", "{record}");
     let tenant = c.tenant_id(&rig.session).await;
     let query = format!("?tenant_id={tenant}&call_id={}", call.call_id);
-    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
     for (path, form) in [
         (
             "/twilio/amd-status",
@@ -554,7 +605,6 @@ async fn forged_verdicts_and_transfer_outcomes_change_nothing() {
             pairs(&[("CallSid", &call.call_sid), ("DialCallStatus", "completed")]),
         ),
     ] {
-        let url = format!("{}{path}{query}", rig.stack.public_url);
         let elsewhere = signature::sign(&rig.twilio.auth_token, "https://evil.example/x", &form);
         for sig in [None, Some("AAAA"), Some(elsewhere.as_str())] {
             let mut request = c
@@ -567,14 +617,7 @@ async fn forged_verdicts_and_transfer_outcomes_change_nothing() {
             assert_eq!(refused.status, 403, "{path} {sig:?}: {}", refused.text);
         }
         // Signed by Twilio's key over the URL, the same form is taken (the route is live).
-        let signed = signature::sign(&rig.twilio.auth_token, &url, &form);
-        let taken = c
-            .send(
-                c.request(reqwest::Method::POST, &format!("{path}{query}"))
-                    .header("x-twilio-signature", signed)
-                    .form(&form),
-            )
-            .await;
+        let taken = post_as_twilio(&rig, &format!("{path}{query}"), &form).await;
         assert!(
             taken.status == 200 || taken.status == 204,
             "{path}: {}",

@@ -1,7 +1,9 @@
 use axum::extract::State;
 use axum::response::Response;
 use shared::domain::receptionist::TransferStatus;
+use shared::domain::usage::Tally;
 use shared::http::TwilioForm;
+use shared::store::usage::Metered;
 use shared::transfer::NOBODY_ANSWERED;
 use shared::twilio::twiml::{hangup, say_and_hangup};
 use shared::{AppState, Result};
@@ -10,8 +12,9 @@ use super::twiml;
 use crate::callbacks;
 
 /// The action of a transfer's `<Dial>`: records how the transfer ended (the person talked to
-/// the caller, or was busy, did not answer, could not be dialled) and ends the call, with an
-/// apology when nobody took it. A repeated delivery records the same outcome again.
+/// the caller, or was busy, did not answer, could not be dialled), meters the time the person
+/// talked, and ends the call, with an apology when nobody took it. A repeated delivery records
+/// the same outcome again and meters nothing more.
 #[utoipa::path(post, path = "/twilio/transfer-status", tag = "twilio-webhooks",
     params(
         ("tenant_id" = Option<String>, Query, description = "Set by the platform in the action URL it gives Twilio"),
@@ -42,10 +45,17 @@ pub async fn transfer_status(State(state): State<AppState>, form: TwilioForm) ->
         return Ok(twiml(answer));
     }
     let duration = form.get("DialCallDuration").and_then(|d| d.parse().ok());
-    state
+    let landed = state
         .store
         .finish_transfer(&call.tenant_id, &call.call_id, outcome, duration, None)
         .await?;
+    if landed && outcome == TransferStatus::Completed {
+        let talked = Tally::of_transfer(duration.unwrap_or(0).into());
+        state
+            .store
+            .meter(&call.tenant_id, &call.call_id, Metered::Transfer, &talked)
+            .await?;
+    }
     tracing::info!(call_id = %call.call_id, outcome = outcome.as_str(), "transfer ended");
     Ok(twiml(answer))
 }

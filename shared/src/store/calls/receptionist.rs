@@ -52,7 +52,8 @@ impl Store {
     }
 
     /// Records how the transfer ended (`duration_seconds` for one that connected; `error` when
-    /// the platform could not make it). Nothing happens to a call no transfer was begun on.
+    /// the platform could not make it). Nothing happens to a call no transfer was begun on:
+    /// `false` then.
     pub async fn finish_transfer(
         &self,
         tenant_id: &str,
@@ -60,7 +61,7 @@ impl Store {
         status: TransferStatus,
         duration_seconds: Option<u32>,
         error: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let sets = SetClauses::default()
             .set("transfer_status", s(status.as_str()))
             .set_some("transfer_duration_seconds", duration_seconds.map(n))
@@ -74,13 +75,14 @@ impl Store {
             .condition_expression("attribute_exists(transfer_to)")
             .send()
             .await;
-        if !written(result)? {
+        let landed = written(result)?;
+        if !landed {
             tracing::warn!(
                 call_id,
                 "a transfer outcome for a call with no transfer; ignored"
             );
         }
-        Ok(())
+        Ok(landed)
     }
 
     /// Records who answered the call, as answering-machine detection said.

@@ -150,6 +150,10 @@ fn settings(c: &shared::Config) -> BTreeMap<&'static str, String> {
             format!("{:?}", p.browser_minute),
         ),
         (
+            "PRICE_TRANSFER_PER_MINUTE",
+            format!("{:?}", p.transfer_minute),
+        ),
+        (
             "PRICE_TRANSCRIPTION_PER_MINUTE",
             format!("{:?}", p.transcription_minute),
         ),
