@@ -21,17 +21,34 @@ pub const DIAL_TIMEOUT_SECS: u32 = 30;
 pub const NOBODY_ANSWERED: &str =
     "Sorry, nobody was able to take your call right now. Please try again later. Goodbye.";
 
-/// Redirects the call to `to`. On failure the record says why (`failed`) and the error says
-/// what the agent can tell the caller.
-pub async fn transfer(state: &AppState, tenant_id: &str, call_id: &str, to: &str) -> Result<()> {
+/// A transfer the agent asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Transfer<'a> {
+    /// The scenario's transfer number.
+    pub to: &'a str,
+    /// Why the caller needs a person, as the agent put it.
+    pub reason: Option<&'a str>,
+}
+
+/// Redirects the call to the transfer's number. On failure the record says why (`failed`) and
+/// the error says what the agent can tell the caller.
+pub async fn transfer(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    asked: Transfer<'_>,
+) -> Result<()> {
     let client = calling::twilio(state)?;
     let call = state.store.call(tenant_id, call_id).await?;
     let (Some(sid), Some(caller_id)) = (call.call_sid.as_deref(), platform_number(&call)) else {
         return Err(Error::bad_request("Only a phone call can be transferred"));
     };
-    state.store.begin_transfer(tenant_id, call_id, to).await?;
+    state
+        .store
+        .begin_transfer(tenant_id, call_id, asked.to, asked.reason)
+        .await?;
     let action = call_webhook_url(state, TRANSFER_WEBHOOK, tenant_id, call_id);
-    let document = twiml::dial(to, caller_id, DIAL_TIMEOUT_SECS, &action);
+    let document = twiml::dial(asked.to, caller_id, DIAL_TIMEOUT_SECS, &action);
     match client.redirect_call(sid, &document).await {
         Ok(_) => {
             tracing::info!(call_id, "call transferred to a person");

@@ -74,6 +74,11 @@ enum Next {
     End(EndReason),
 }
 
+/// `transfer_call`'s ask, kept until the caller has heard the agent say it is transferring.
+struct TransferAsk {
+    reason: Option<String>,
+}
+
 pub(super) struct Call {
     bridge: Bridge,
     claims: StreamClaims,
@@ -88,10 +93,10 @@ pub(super) struct Call {
     tool_calls: ToolCalls,
     response_active: bool,
     hang_up_when_heard: bool,
-    /// The scenario's transfer number, and whether `transfer_call` asked for it (the call is
-    /// redirected once the caller heard the agent say so).
+    /// The scenario's transfer number, and `transfer_call`'s ask for it with the model's reason
+    /// (the call is redirected once the caller heard the agent say so).
     transfer_to: Option<String>,
-    transfer_when_heard: bool,
+    transfer_when_heard: Option<TransferAsk>,
     /// An outbound call's wait for who answered, and its message for a machine.
     voicemail: Option<Voicemail>,
     summary: BridgeSummary,
@@ -139,7 +144,7 @@ impl Call {
             response_active: false,
             hang_up_when_heard: false,
             transfer_to: admitted.transfer_to,
-            transfer_when_heard: false,
+            transfer_when_heard: None,
             voicemail,
             summary: BridgeSummary::default(),
         })
@@ -277,7 +282,11 @@ impl Call {
                 Some((call_id, output)) = self.tool_calls.next_output() => {
                     match tool_calls::on_tool_output(&call_id, output, openai.as_mut()) {
                         Effect::EndCall => self.hang_up_when_heard = true,
-                        Effect::Transfer => self.transfer_when_heard = self.transfer_to.is_some(),
+                        Effect::Transfer { reason } => {
+                            if self.transfer_to.is_some() {
+                                self.transfer_when_heard = Some(TransferAsk { reason });
+                            }
+                        }
                         Effect::None => {}
                     }
                     Next::Continue
@@ -321,13 +330,14 @@ impl Call {
                     o.write_now().await;
                 }
             }
-            if self.transfer_when_heard && !self.playout.speaking(now) {
-                self.transfer_when_heard = false;
-                if self.transfer(openai.as_mut()).await {
+            if self.transfer_when_heard.is_some() && !self.playout.speaking(now) {
+                let ask = self.transfer_when_heard.take();
+                let reason = ask.and_then(|ask| ask.reason);
+                if self.transfer(reason.as_deref(), openai.as_mut()).await {
                     return EndReason::Transferred;
                 }
             }
-            let next_wake = if self.hang_up_when_heard || self.transfer_when_heard {
+            let next_wake = if self.hang_up_when_heard || self.transfer_when_heard.is_some() {
                 let soon = now + Duration::from_millis(20);
                 Some(next_wake.map_or(soon, |w| w.min(soon)))
             } else {
@@ -466,12 +476,13 @@ impl Call {
     /// Hands the call to the scenario's transfer number; `true` once Twilio has taken it. A
     /// transfer that fails leaves the call with the agent, which is told so and answers (the
     /// record says why it failed).
-    async fn transfer(&mut self, openai: Option<&mut OpenAi>) -> bool {
+    async fn transfer(&mut self, reason: Option<&str>, openai: Option<&mut OpenAi>) -> bool {
         let Some(to) = self.transfer_to.clone() else {
             return false;
         };
         let (tenant_id, call_id) = (&self.claims.tid, &self.claims.call_id);
-        let Err(e) = shared::transfer::transfer(&self.bridge.app, tenant_id, call_id, &to).await
+        let asked = shared::transfer::Transfer { to: &to, reason };
+        let Err(e) = shared::transfer::transfer(&self.bridge.app, tenant_id, call_id, asked).await
         else {
             return true;
         };

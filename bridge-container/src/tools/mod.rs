@@ -19,15 +19,15 @@ pub use end_call::EndCall;
 pub use transfer_call::{NOT_ON_A_PHONE_LINE, TransferCall};
 
 /// What a tool asks of the call besides returning its output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Effect {
     #[default]
     None,
     /// Hang up once the caller has heard everything already said.
     EndCall,
     /// Hand the call to the scenario's transfer number once the caller has heard everything
-    /// already said.
-    Transfer,
+    /// already said; the model's reason goes on the record.
+    Transfer { reason: Option<String> },
 }
 
 pub struct ToolOutput {

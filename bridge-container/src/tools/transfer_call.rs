@@ -33,16 +33,46 @@ impl Tool for TransferCall {
         })
     }
 
-    fn run(&self, _arguments: Value, _context: ToolContext) -> ToolFuture {
+    fn run(&self, arguments: Value, _context: ToolContext) -> ToolFuture {
         let output = if self.phone_line {
             ToolOutput {
                 output: json!({"ok": true, "status": "transferring"}).to_string(),
-                effect: Effect::Transfer,
+                effect: Effect::Transfer {
+                    reason: reason(&arguments),
+                },
                 respond: false,
             }
         } else {
             ToolOutput::error(NOT_ON_A_PHONE_LINE)
         };
         Box::pin(async move { output })
+    }
+}
+
+/// The reason the model gave, trimmed and bounded (it is model text that goes on the record);
+/// none when it gave none.
+fn reason(arguments: &Value) -> Option<String> {
+    let reason = arguments.get("reason")?.as_str()?.trim();
+    (!reason.is_empty()).then(|| reason.chars().take(MAX_REASON_CHARS).collect())
+}
+
+/// Enough for a sentence or two of why.
+const MAX_REASON_CHARS: usize = 300;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reason_is_kept_trimmed_and_bounded() {
+        assert_eq!(
+            reason(&json!({"reason": "  asked for a person "})).as_deref(),
+            Some("asked for a person")
+        );
+        assert_eq!(reason(&json!({"reason": "   "})), None);
+        assert_eq!(reason(&json!({"reason": 7})), None);
+        assert_eq!(reason(&json!({})), None);
+        let long = reason(&json!({"reason": "é".repeat(1000)})).unwrap();
+        assert_eq!(long.chars().count(), MAX_REASON_CHARS);
     }
 }

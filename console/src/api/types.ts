@@ -238,6 +238,8 @@ export interface TransferRecord {
   to: string;
   status: string;
   requested_at: string;
+  /** Why the caller needed a person, as the agent put it. */
+  reason?: string | null;
   duration_seconds?: number | null;
   error?: string | null;
 }

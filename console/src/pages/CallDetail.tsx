@@ -75,7 +75,8 @@ export function CallDetail({ callId }: { callId: string }) {
           c.transfer
             ? `to ${c.transfer.to}: ${c.transfer.status}` +
               (c.transfer.duration_seconds != null ? ` (${formatSeconds(c.transfer.duration_seconds)})` : "") +
-              (c.transfer.error ? ` — ${c.transfer.error}` : "")
+              (c.transfer.error ? ` — ${c.transfer.error}` : "") +
+              (c.transfer.reason ? ` · reason: ${c.transfer.reason}` : "")
             : "—",
         ],
       ]

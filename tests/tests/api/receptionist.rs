@@ -190,6 +190,10 @@ async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
     let transfer = &record["transfer"];
     assert_eq!(transfer["to"], PERSON);
     assert_eq!(transfer["status"], "completed", "{record}");
+    assert_eq!(
+        transfer["reason"], "asked for a person",
+        "the model's reason"
+    );
     assert_eq!(transfer["duration_seconds"], 25);
     let (status, answer) = rig
         .twilio

@@ -19,6 +19,8 @@ pub struct TransferRecord {
     pub to: String,
     pub status: TransferStatus,
     pub requested_at: String,
+    /// Why the caller needed a person, as the agent put it.
+    pub reason: Option<String>,
     /// How long the person and the caller talked, once the transfer ended.
     pub duration_seconds: Option<u32>,
     /// Why it failed, when the platform could not make it.
@@ -30,14 +32,21 @@ pub(super) fn transfer(item: &Item) -> Option<TransferRecord> {
         to: item.opt_str("transfer_to")?,
         status: item.opt_str("transfer_status")?.parse().ok()?,
         requested_at: item.opt_str("transfer_requested_at").unwrap_or_default(),
+        reason: item.opt_str("transfer_reason"),
         duration_seconds: item.num("transfer_duration_seconds").ok(),
         error: item.opt_str("transfer_error"),
     })
 }
 
 impl Store {
-    /// Notes that the call is being transferred to `to` (`dialing`).
-    pub async fn begin_transfer(&self, tenant_id: &str, call_id: &str, to: &str) -> Result<()> {
+    /// Notes that the call is being transferred to `to` (`dialing`), and why.
+    pub async fn begin_transfer(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        to: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
         let now = now_rfc3339();
         self.update_call(
             tenant_id,
@@ -46,6 +55,7 @@ impl Store {
                 .set("transfer_to", s(to))
                 .set("transfer_status", s(TransferStatus::Dialing.as_str()))
                 .set("transfer_requested_at", s(&now))
+                .set_some("transfer_reason", reason.map(s))
                 .set("updated_at", s(now)),
         )
         .await
