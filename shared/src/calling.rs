@@ -160,7 +160,7 @@ pub async fn place_outbound(
     ensure_scenario(state, tenant_id, &outbound.scenario).await?;
     check_destination(state, &outbound.to, "phone_number")?;
     let from = caller_id(state, tenant_id).await?;
-    crate::allowance::ensure_may_call(state, tenant_id).await?;
+    let length = crate::allowance::ensure_may_call(state, tenant_id).await?;
     let telephony = &state.config.telephony;
     state
         .store
@@ -179,7 +179,7 @@ pub async fn place_outbound(
     );
     call.schedule_id = schedule_id;
     state.store.create_call(tenant_id, &call).await?;
-    let request = match prepare_request(state, client, tenant_id, &call, &from).await {
+    let request = match prepare_request(state, client, tenant_id, &call, &from, length).await {
         Ok(request) => request,
         Err(e) => {
             // Twilio was never asked: the record says why instead of staying `initiating`.
@@ -224,6 +224,7 @@ async fn prepare_request(
     tenant_id: &str,
     call: &CallRecord,
     from: &str,
+    length: crate::allowance::CallLength,
 ) -> Result<twilio::client::NewCall> {
     let telephony = &state.config.telephony;
     state
@@ -245,7 +246,9 @@ async fn prepare_request(
         amd_status_callback: telephony
             .voicemail_detection
             .then(|| call_webhook_url(state, AMD_WEBHOOK, tenant_id, &call.call_id)),
-        time_limit: telephony.max_call_duration.as_secs() as u32,
+        // At most the month's minutes left (the bridge ends the agent's part there too; this
+        // also bounds a transfer's time with a person).
+        time_limit: length.limit.as_secs() as u32,
         timeout: telephony.ring_timeout.as_secs() as u32,
     };
     state.store.mark_dialing(tenant_id, &call.call_id).await?;

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
+use shared::allowance::CallLength;
 use shared::auth::stream_token::StreamClaims;
 use shared::domain::calls::Direction;
 use shared::domain::scenarios;
@@ -64,6 +65,8 @@ pub(super) struct Admitted {
     pub(super) transfer_to: Option<String>,
     /// What an answering machine is told (the scenario's message).
     pub(super) voicemail_message: Option<String>,
+    /// How long the call may run: the longest call, or the month's minutes left.
+    pub(super) length: CallLength,
 }
 
 /// What a call of a scenario is made of.
@@ -73,6 +76,7 @@ pub(super) struct Configuration {
     pub(super) tools: Registry,
     pub(super) transfer_to: Option<String>,
     pub(super) voicemail_message: Option<String>,
+    pub(super) length: CallLength,
 }
 
 /// Reads `connected`/`start`, verifies the stream token and claims the call (once per call,
@@ -133,6 +137,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
         tools: configuration.tools,
         transfer_to: configuration.transfer_to,
         voicemail_message: configuration.voicemail_message,
+        length: configuration.length,
     })
 }
 
@@ -183,6 +188,7 @@ pub(super) async fn configure(
         tools,
         transfer_to: agent.transfer_number,
         voicemail_message: agent.voicemail_message,
+        length: shared::allowance::call_length(&bridge.app, tenant_id).await,
     })
 }
 

@@ -31,6 +31,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
+use shared::allowance::CallLength;
 use shared::domain::calls::Direction;
 use shared::domain::usage::{Tally, Tokens};
 use shared::store::Store;
@@ -123,8 +124,8 @@ pub async fn run_browser(bridge: Bridge, tenant_id: String, call_id: String, rtc
     METRICS.active_calls.fetch_add(1, Relaxed);
     tracing::info!(call_id = %call_id, direction = "browser", "browser call attached");
     let summary = match boxed(open_sideband(&bridge, &tenant_id, &call_id, &rtc_call_id)).await {
-        Ok((openai, tools)) => {
-            sideband::BrowserCall::new(&bridge, &tenant_id, &call_id, &rtc_call_id, tools)
+        Ok((openai, tools, length)) => {
+            sideband::BrowserCall::new(&bridge, &tenant_id, &call_id, &rtc_call_id, tools, length)
                 .run(openai, started)
                 .await
         }
@@ -165,7 +166,7 @@ async fn open_sideband(
     tenant_id: &str,
     call_id: &str,
     rtc_call_id: &str,
-) -> Result<(session::OpenAi, crate::tools::Registry), String> {
+) -> Result<(session::OpenAi, crate::tools::Registry, CallLength), String> {
     let record = bridge
         .app
         .store
@@ -193,7 +194,7 @@ async fn open_sideband(
     // The agent speaks first, as on the phone.
     openai.send(crate::realtime::response_create(None));
     openai.write_now().await;
-    Ok((openai, tools))
+    Ok((openai, tools, configuration.length))
 }
 
 /// Ends a browser call at OpenAI (the person's browser then sees the call end).

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
+use shared::allowance::CallLength;
 use shared::auth::stream_token::StreamClaims;
 use shared::domain::calls::Direction;
 use shared::store::calls::BridgeSummary;
@@ -38,6 +39,8 @@ pub enum EndReason {
     /// The model called `end_call` and the caller heard its goodbye.
     AgentEnded,
     MaxDuration,
+    /// The month's minutes ran out (the call was given what was left when it started).
+    MinutesUsedUp,
     /// The drain timeout passed while the call was live.
     Shutdown,
     /// No session could be opened, at the start or after losing one.
@@ -53,11 +56,22 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Why a call that reached its end time ended: its length was the month's minutes left,
+    /// or the longest call.
+    pub fn time_up(length: CallLength) -> EndReason {
+        if length.by_cap {
+            EndReason::MinutesUsedUp
+        } else {
+            EndReason::MaxDuration
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::CallerHungUp => "caller_hung_up",
             EndReason::AgentEnded => "agent_ended",
             EndReason::MaxDuration => "max_duration",
+            EndReason::MinutesUsedUp => "minutes_used_up",
             EndReason::Shutdown => "shutdown",
             EndReason::OpenAiUnavailable => "openai_unavailable",
             EndReason::OpenAiError => "openai_error",
@@ -97,6 +111,8 @@ pub(super) struct Call {
     /// (the call is redirected once the caller heard the agent say so).
     transfer_to: Option<String>,
     transfer_when_heard: Option<TransferAsk>,
+    /// How long the call may run.
+    length: CallLength,
     /// An outbound call's wait for who answered, and its message for a machine.
     voicemail: Option<Voicemail>,
     summary: BridgeSummary,
@@ -144,6 +160,7 @@ impl Call {
             response_active: false,
             hang_up_when_heard: false,
             transfer_to: admitted.transfer_to,
+            length: admitted.length,
             transfer_when_heard: None,
             voicemail,
             summary: BridgeSummary::default(),
@@ -172,7 +189,7 @@ impl Call {
 
     async fn relay(&mut self) -> EndReason {
         let started = tokio::time::Instant::now();
-        let end_at = started + self.bridge.app.config.telephony.max_call_duration;
+        let end_at = started + self.length.limit;
         // When the session is due for rotation; `None` once due, until a new one starts.
         let mut rotate_at = Some(started + self.bridge.settings.rotate_after);
         let mut ending = self.bridge.ending();
@@ -294,7 +311,7 @@ impl Call {
                 _ = &mut timer => {
                     let now = tokio::time::Instant::now();
                     if now >= end_at {
-                        Next::End(EndReason::MaxDuration)
+                        Next::End(EndReason::time_up(self.length))
                     } else {
                         if rotate_at.is_some_and(|at| now >= at) {
                             rotate_at = None;

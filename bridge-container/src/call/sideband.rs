@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use shared::allowance::CallLength;
 use shared::store::calls::BridgeSummary;
 use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 
@@ -34,6 +35,8 @@ pub(super) struct BrowserCall {
     /// Set by `end_call`: hang up when the person's device has played the goodbye, or at
     /// this moment at the latest.
     hang_up_at: Option<tokio::time::Instant>,
+    /// How long the call may run.
+    length: CallLength,
     summary: BridgeSummary,
 }
 
@@ -44,6 +47,7 @@ impl BrowserCall {
         call_id: &str,
         rtc_call_id: &str,
         tools: Registry,
+        length: CallLength,
     ) -> Self {
         let context = ToolContext {
             tenant_id: tenant_id.to_string(),
@@ -56,6 +60,7 @@ impl BrowserCall {
             tool_calls: ToolCalls::new(tools, context, bridge.settings.tool_timeout),
             response_active: false,
             hang_up_at: None,
+            length,
             summary: BridgeSummary::default(),
         }
     }
@@ -70,8 +75,7 @@ impl BrowserCall {
     }
 
     async fn watch(&mut self, openai: &mut OpenAi) -> EndReason {
-        let end_at =
-            tokio::time::Instant::now() + self.bridge.app.config.telephony.max_call_duration;
+        let end_at = tokio::time::Instant::now() + self.length.limit;
         let mut ending = self.bridge.ending();
         let shutdown = ending.changed();
         tokio::pin!(shutdown);
@@ -97,7 +101,7 @@ impl BrowserCall {
                     }
                     Next::Continue
                 }
-                _ = tokio::time::sleep_until(end_at) => Next::End(EndReason::MaxDuration),
+                _ = tokio::time::sleep_until(end_at) => Next::End(EndReason::time_up(self.length)),
                 _ = goodbye => Next::End(EndReason::AgentEnded),
                 _ = &mut shutdown => Next::End(EndReason::Shutdown),
             };

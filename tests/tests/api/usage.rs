@@ -1,5 +1,6 @@
 //! Usage metering: a call's minutes and tokens counted once, on the day it ended, by channel;
-//! `GET /usage` for the tenant alone; the monthly minute cap refusing calls before they start.
+//! `GET /usage` for the tenant alone; the monthly minute cap refusing calls before they start
+//! and bounding a call to the minutes left.
 
 use std::time::Duration;
 
@@ -213,4 +214,58 @@ async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
     let usage = c.get("/usage", t).await.body;
     assert_eq!(usage["month"]["minute_cap"], 1);
     assert_eq!(usage["month"]["minutes_left"], 0.0);
+}
+
+#[tokio::test]
+async fn a_call_runs_only_for_the_minutes_left_when_it_started() {
+    let rig = BridgeRig::start(
+        SimConfig::default(),
+        Settings::default(),
+        Options::default().env("MONTHLY_MINUTE_CAP", "1"),
+    )
+    .await;
+    let c = rig.stack.client();
+    let t = Some(rig.session.access_token.as_str());
+    // 56 of the month's 60 seconds are used.
+    let first = rig.place_call("default").await;
+    let tenant = c.tenant_id(&rig.session).await;
+    let store = rig.stack.second_instance().await.store;
+    let used = Tally::of_call(Direction::Outbound, 56, Tokens::default());
+    assert!(
+        store
+            .meter(&tenant, &first.call_id, Metered::Call, &used)
+            .await
+            .unwrap()
+    );
+
+    // A browser session is told it has the 4 seconds left, not the longest call.
+    let session = c
+        .post("/realtime/session", t, &json!({"scenario": "default"}))
+        .await;
+    assert_eq!(session.status, 201, "{}", session.text);
+    assert_eq!(session.body["max_duration_seconds"], 4);
+
+    // Twilio is asked to end the call after them, and the bridge ends the agent's part there.
+    let call = rig.place_call("default").await;
+    let placed = rig.twilio.call(&call.call_sid).unwrap();
+    let time_limit = placed.form.iter().find(|(k, _)| k == "TimeLimit");
+    assert_eq!(time_limit.map(|(_, v)| v.as_str()), Some("4"));
+    let caller = CallScript {
+        segments: vec![
+            Segment::Silence { ms: 1000 },
+            Segment::Speech { ms: 500 },
+            Segment::Silence { ms: 20_000 },
+            Segment::Stop,
+        ],
+        speech_amplitude: 8000,
+    };
+    let media = rig.stream(&call, caller).await.expect("admitted");
+    assert!(
+        media.wait_closed(Duration::from_secs(12)).await,
+        "the bridge ended the call when its minutes ran out"
+    );
+    let summary = rig.bridge_summary(&call.call_id).await;
+    assert_eq!(summary["end_reason"], "minutes_used_up", "{summary}");
+    let ran = summary["stream_ms"].as_u64().unwrap();
+    assert!(ran >= 4_000, "the call had its 4 seconds, it ran {ran} ms");
 }

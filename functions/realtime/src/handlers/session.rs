@@ -29,7 +29,8 @@ pub struct SessionCreated {
     scenario: String,
     /// RFC 3339: the offer must come before.
     expires_at: String,
-    /// The longest the conversation may last; the platform hangs up then.
+    /// The longest the conversation may last (this month's minutes left, when fewer); the
+    /// platform hangs up then.
     max_duration_seconds: u64,
 }
 
@@ -76,7 +77,7 @@ pub async fn create_session(
         )
         .await?;
     shared::agent::resolve(&state.store, &user.tenant_id, &scenario).await?;
-    shared::allowance::ensure_may_call(&state, &user.tenant_id).await?;
+    let length = shared::allowance::ensure_may_call(&state, &user.tenant_id).await?;
     let now = chrono::Utc::now();
     let session = BrowserSession {
         call_id: CallId::generate().into_string(),
@@ -98,7 +99,7 @@ pub async fn create_session(
             call_id: session.call_id,
             scenario: session.scenario,
             expires_at,
-            max_duration_seconds: state.config.telephony.max_call_duration.as_secs(),
+            max_duration_seconds: length.limit.as_secs(),
         }),
     ))
 }

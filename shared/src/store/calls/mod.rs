@@ -82,8 +82,8 @@ pub struct BridgeSummary {
     pub input_audio_tokens: u64,
     pub output_text_tokens: u64,
     pub output_audio_tokens: u64,
-    /// `caller_hung_up`, `agent_ended`, `max_duration`, `openai_error`, `openai_disconnected`,
-    /// `shutdown`, ...
+    /// `caller_hung_up`, `agent_ended`, `max_duration`, `minutes_used_up`, `openai_error`,
+    /// `openai_disconnected`, `shutdown`, ...
     pub end_reason: String,
     /// What went wrong, when the bridge gave up on the call (`openai_unavailable`,
     /// `openai_error`): e.g. "OpenAI refused the connection with HTTP 429 (3 attempts)".
