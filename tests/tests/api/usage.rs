@@ -141,14 +141,33 @@ async fn the_usage_range_is_checked() {
     assert_eq!(c.get("/usage", None).await.status, 401);
 }
 
-#[tokio::test]
-async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
-    let rig = BridgeRig::start(
+/// A stack whose tenants get one call minute a month.
+async fn one_minute_a_month() -> BridgeRig {
+    BridgeRig::start(
         SimConfig::default(),
         Settings::default(),
         Options::default().env("MONTHLY_MINUTE_CAP", "1"),
     )
-    .await;
+    .await
+}
+
+/// Places a call that is metered as having run `seconds` (outbound).
+async fn a_call_that_ran(rig: &BridgeRig, seconds: u64) {
+    let call = rig.place_call("default").await;
+    let tenant = rig.stack.client().tenant_id(&rig.session).await;
+    let store = rig.stack.second_instance().await.store;
+    let ran = Tally::of_call(Direction::Outbound, seconds, Tokens::default());
+    assert!(
+        store
+            .meter(&tenant, &call.call_id, Metered::Call, &ran)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
+    let rig = one_minute_a_month().await;
     let c = rig.stack.client();
     let t = Some(rig.session.access_token.as_str());
     let number = "+13125550177";
@@ -161,16 +180,7 @@ async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
         .await;
     assert_eq!(bought.status, 201, "{}", bought.text);
     // A first call, allowed; it ran a whole minute.
-    let first = rig.place_call("default").await;
-    let tenant = c.tenant_id(&rig.session).await;
-    let store = rig.stack.second_instance().await.store;
-    let minute = Tally::of_call(Direction::Outbound, 60, Tokens::default());
-    assert!(
-        store
-            .meter(&tenant, &first.call_id, Metered::Call, &minute)
-            .await
-            .unwrap()
-    );
+    a_call_that_ran(&rig, 60).await;
 
     let calls_before = rig.twilio.calls().len();
     let refused = c.get("/make-call/%2B14155550123/default", t).await;
@@ -218,25 +228,11 @@ async fn used_up_minutes_refuse_new_calls_until_the_month_ends() {
 
 #[tokio::test]
 async fn a_call_runs_only_for_the_minutes_left_when_it_started() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default().env("MONTHLY_MINUTE_CAP", "1"),
-    )
-    .await;
+    let rig = one_minute_a_month().await;
     let c = rig.stack.client();
     let t = Some(rig.session.access_token.as_str());
     // 56 of the month's 60 seconds are used.
-    let first = rig.place_call("default").await;
-    let tenant = c.tenant_id(&rig.session).await;
-    let store = rig.stack.second_instance().await.store;
-    let used = Tally::of_call(Direction::Outbound, 56, Tokens::default());
-    assert!(
-        store
-            .meter(&tenant, &first.call_id, Metered::Call, &used)
-            .await
-            .unwrap()
-    );
+    a_call_that_ran(&rig, 56).await;
 
     // A browser session is told it has the 4 seconds left, not the longest call.
     let session = c
