@@ -19,6 +19,7 @@
 //!   its message for a machine.
 //! - `sideband`: a browser call (WebRTC between the browser and OpenAI), watched through its
 //!   sideband socket with the same tools, limits and record ([`run_browser`]).
+//! - `wrap_up`: when the agent is told that the call's time is nearly up.
 
 mod admission;
 mod relay;
@@ -26,6 +27,7 @@ mod session;
 mod sideband;
 mod tool_calls;
 mod voicemail;
+mod wrap_up;
 
 use std::future::Future;
 use std::pin::Pin;

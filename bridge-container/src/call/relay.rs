@@ -22,6 +22,7 @@ use super::admission::{Admitted, close_twilio};
 use super::session::{self, OpenAi, SessionConfig};
 use super::tool_calls::{self, ToolCalls};
 use super::voicemail::{Verdict, Voicemail};
+use super::wrap_up;
 use crate::metrics::METRICS;
 use crate::playout::{Out, Playout};
 use crate::realtime::{self, Role, ServerEvent};
@@ -190,6 +191,7 @@ impl Call {
     async fn relay(&mut self) -> EndReason {
         let started = tokio::time::Instant::now();
         let end_at = started + self.length.limit;
+        let mut wrap_up_at = wrap_up::moment(started, self.length.limit);
         // When the session is due for rotation; `None` once due, until a new one starts.
         let mut rotate_at = Some(started + self.bridge.settings.rotate_after);
         let mut ending = self.bridge.ending();
@@ -360,9 +362,17 @@ impl Call {
             } else {
                 next_wake
             };
+            if wrap_up_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                wrap_up_at = None;
+                self.wrap_up(end_at, openai.as_mut());
+                if let Some(o) = openai.as_mut() {
+                    o.write_now().await;
+                }
+            }
             let hold_until = self.voicemail.as_ref().and_then(Voicemail::hold_deadline);
             let deadline = [
                 Some(end_at),
+                wrap_up_at,
                 rotate_at,
                 next_wake.map(Into::into),
                 hold_until.map(Into::into),
@@ -518,13 +528,26 @@ impl Call {
         false
     }
 
+    /// The call's time is nearly up: the model is told so, to say goodbye.
+    fn wrap_up(&mut self, end_at: tokio::time::Instant, openai: Option<&mut OpenAi>) {
+        let text = wrap_up::notice(end_at - tokio::time::Instant::now());
+        self.tell_model(text, openai);
+    }
+
     /// A keypad press reaches the model as a line from the caller, and the model answers it
     /// (so a scenario's "press 1 to confirm" works); the audio the model hears has no tones.
-    /// While a response is playing, the press waits in the conversation for the next turn
-    /// (OpenAI refuses a second response while one is active). Kept in the history too, so a
-    /// session that replaces this one knows of it.
     fn on_key(&mut self, key: char, openai: Option<&mut OpenAi>) {
-        let text = format!("[The caller pressed {key} on the phone's keypad.]");
+        self.tell_model(
+            format!("[The caller pressed {key} on the phone's keypad.]"),
+            openai,
+        );
+    }
+
+    /// A line for the model from the call itself (a keypress, the time running out), which the
+    /// model answers. While a response is playing, the line waits in the conversation for the
+    /// next turn (OpenAI refuses a second response while one is active). Kept in the history
+    /// too, so a session that replaces this one knows of it.
+    fn tell_model(&mut self, text: String, openai: Option<&mut OpenAi>) {
         if let Some(openai) = openai {
             openai.send(realtime::history_item(Role::User, &text));
             if !self.response_active {

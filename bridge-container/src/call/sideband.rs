@@ -14,7 +14,8 @@ use tokio_tungstenite::tungstenite::Message as OpenAiMessage;
 use super::relay::EndReason;
 use super::session::{self, OpenAi};
 use super::tool_calls::{self, ToolCalls};
-use crate::realtime::{self, ServerEvent};
+use super::wrap_up;
+use crate::realtime::{self, Role, ServerEvent};
 use crate::server::Bridge;
 use crate::tools::{Effect, Registry, ToolContext};
 
@@ -75,13 +76,21 @@ impl BrowserCall {
     }
 
     async fn watch(&mut self, openai: &mut OpenAi) -> EndReason {
-        let end_at = tokio::time::Instant::now() + self.length.limit;
+        let started = tokio::time::Instant::now();
+        let end_at = started + self.length.limit;
+        let mut wrap_up_at = wrap_up::moment(started, self.length.limit);
         let mut ending = self.bridge.ending();
         let shutdown = ending.changed();
         tokio::pin!(shutdown);
         loop {
             let goodbye = async {
                 match self.hang_up_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let wrap_up = async {
+                match wrap_up_at {
                     Some(at) => tokio::time::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
@@ -101,6 +110,11 @@ impl BrowserCall {
                     }
                     Next::Continue
                 }
+                _ = wrap_up => {
+                    wrap_up_at = None;
+                    self.wrap_up(end_at, openai);
+                    Next::Continue
+                }
                 _ = tokio::time::sleep_until(end_at) => Next::End(EndReason::time_up(self.length)),
                 _ = goodbye => Next::End(EndReason::AgentEnded),
                 _ = &mut shutdown => Next::End(EndReason::Shutdown),
@@ -115,6 +129,16 @@ impl BrowserCall {
                 Next::Continue => {}
             }
             openai.write_now().await;
+        }
+    }
+
+    /// The call's time is nearly up: the model is told so, to say goodbye (at its next turn
+    /// when it is speaking).
+    fn wrap_up(&mut self, end_at: tokio::time::Instant, openai: &mut OpenAi) {
+        let text = wrap_up::notice(end_at - tokio::time::Instant::now());
+        openai.send(realtime::history_item(Role::User, &text));
+        if !self.response_active {
+            openai.send(realtime::response_create(None));
         }
     }
 

@@ -612,7 +612,22 @@ async fn the_maximum_call_duration_ends_the_call() {
         rig.bridge_summary(&call.call_id).await["end_reason"],
         "max_duration"
     );
+    // Before the end the agent was told to say goodbye (a quarter of this short call ahead).
+    assert!(
+        told_to_wrap_up(&rig.openai.sessions()[0].events),
+        "no wrap-up notice"
+    );
     rig.assert_no_spec_violations();
+}
+
+/// Whether the model was told that the call's time is nearly up.
+pub fn told_to_wrap_up(events: &[serde_json::Value]) -> bool {
+    events.iter().any(|e| {
+        e["type"] == "conversation.item.create"
+            && e["item"]["content"][0]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("time is nearly up"))
+    })
 }
 
 /// The keyless local call: API, bridge, Twilio and OpenAI all on this machine, no accounts.

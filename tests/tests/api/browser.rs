@@ -296,6 +296,11 @@ async fn a_browser_call_past_its_maximum_duration_is_hung_up() {
     assert_eq!(record["bridge"]["end_reason"], "max_duration");
     let stream_ms = record["bridge"]["stream_ms"].as_u64().unwrap();
     assert!((1_900..10_000).contains(&stream_ms), "{record}");
+    let sideband = &rig.openai.sessions()[0];
+    assert!(
+        crate::bridge::told_to_wrap_up(&sideband.events),
+        "the agent was told to say goodbye before the end"
+    );
     assert!(
         rig.openai_http
             .rtc_calls()
