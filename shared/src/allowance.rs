@@ -5,7 +5,8 @@
 //!
 //! A call that starts may run for what is left of the month's minutes at its start, when that
 //! is less than the deployment's longest call ([`CallLength`]): Twilio's `TimeLimit` of an
-//! outbound call, and the bridge's end of every call, phone or browser. Calls side by side each
+//! outbound call, and the bridge's end of every call, phone or browser (a phone call's stream
+//! token carries it; a browser call's is read as the bridge takes the call). Calls side by side each
 //! get the whole remainder, so they can take a month over its cap by at most that much each;
 //! a single call no longer runs on past it.
 

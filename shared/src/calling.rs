@@ -125,11 +125,13 @@ pub fn stream_twiml(
     call: &CallRecord,
     direction: Direction,
     record_inbound: bool,
+    length: crate::allowance::CallLength,
 ) -> Result<String> {
     let telephony = &state.config.telephony;
-    let token = state
-        .stream_tokens
-        .issue(tenant_id, &call.call_id, &call.scenario, direction)?;
+    let token =
+        state
+            .stream_tokens
+            .issue(tenant_id, &call.call_id, &call.scenario, direction, length)?;
     let recording_callback = call_webhook_url(state, RECORDING_WEBHOOK, tenant_id, &call.call_id);
     Ok(twiml::connect_stream(
         (record_inbound && telephony.record_calls).then_some(recording_callback.as_str()),
@@ -238,7 +240,7 @@ async fn prepare_request(
     let request = twilio::client::NewCall {
         to: call.to.clone(),
         from: from.to_string(),
-        twiml: stream_twiml(state, tenant_id, call, Direction::Outbound, false)?,
+        twiml: stream_twiml(state, tenant_id, call, Direction::Outbound, false, length)?,
         status_callback: call_webhook_url(state, STATUS_WEBHOOK, tenant_id, &call.call_id),
         recording_status_callback: telephony
             .record_calls

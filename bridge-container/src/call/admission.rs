@@ -127,6 +127,7 @@ pub(super) async fn admit(bridge: &Bridge, twilio: &mut TwilioSocket) -> Result<
         &claims.call_id,
         &claims.scenario,
         claims.direction,
+        claims.length(),
     )
     .await?;
     Ok(Admitted {
@@ -151,14 +152,26 @@ pub(super) async fn configure(
     call_id: &str,
     scenario: &str,
     direction: Direction,
+    length: Option<CallLength>,
 ) -> Result<Configuration, Refusal> {
-    let agent = shared::agent::resolve(&bridge.app.store, tenant_id, scenario)
-        .await
-        .map_err(|_| Refusal::ScenarioNotFound)?;
-    let callee = match direction {
-        Direction::Outbound => user_name(bridge, tenant_id).await,
-        _ => None,
-    };
+    // Independent reads, side by side: the greeting waits for the slowest, not their sum.
+    let (agent, callee, length) = tokio::join!(
+        shared::agent::resolve(&bridge.app.store, tenant_id, scenario),
+        async {
+            match direction {
+                Direction::Outbound => user_name(bridge, tenant_id).await,
+                _ => None,
+            }
+        },
+        async {
+            // A phone call's token says it (the API worked it out as it let the call start).
+            match length {
+                Some(length) => length,
+                None => shared::allowance::call_length(&bridge.app, tenant_id).await,
+            }
+        },
+    );
+    let agent = agent.map_err(|_| Refusal::ScenarioNotFound)?;
     let mut instructions =
         scenarios::instructions(&agent.persona, &agent.prompt, direction, callee.as_deref());
     let mut tools = bridge.tools.clone();
@@ -188,7 +201,7 @@ pub(super) async fn configure(
         tools,
         transfer_to: agent.transfer_number,
         voicemail_message: agent.voicemail_message,
-        length: shared::allowance::call_length(&bridge.app, tenant_id).await,
+        length,
     })
 }
 

@@ -181,6 +181,7 @@ async fn open_sideband(
         call_id,
         &record.scenario,
         Direction::Browser,
+        None,
     )
     .await
     .map_err(|refusal| refusal.as_str().to_string())?;

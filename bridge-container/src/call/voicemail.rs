@@ -19,9 +19,12 @@ use tokio::sync::oneshot;
 
 /// The longest the greeting waits for a verdict.
 pub(super) const HOLD_LIMIT: Duration = Duration::from_secs(8);
-/// How often the call record is read for the verdict, and for how long: Twilio's detection
-/// gives up after 30 s (`MachineDetectionTimeout`), then says `unknown`.
-const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How often the call record is read for the verdict: often while the greeting waits for it,
+/// then once a second (a machine's beep comes at the end of its greeting, and the message may
+/// start a moment after it); and for how long: Twilio's detection gives up after 30 s
+/// (`MachineDetectionTimeout`), then says `unknown`.
+const POLL_WHILE_HOLDING: Duration = Duration::from_millis(250);
+const POLL_AFTER_HOLD: Duration = Duration::from_secs(1);
 const WATCH_FOR: Duration = Duration::from_secs(45);
 
 /// What the call does about who answered.
@@ -55,7 +58,8 @@ impl Verdict {
 fn watch(store: Store, tenant_id: String, call_id: String) -> oneshot::Receiver<Verdict> {
     let (tx, rx) = oneshot::channel();
     tokio::spawn(async move {
-        let until = tokio::time::Instant::now() + WATCH_FOR;
+        let started = tokio::time::Instant::now();
+        let until = started + WATCH_FOR;
         while tokio::time::Instant::now() < until && !tx.is_closed() {
             match store.answered_by(&tenant_id, &call_id).await {
                 Ok(Some(answered_by)) => {
@@ -67,7 +71,12 @@ fn watch(store: Store, tenant_id: String, call_id: String) -> oneshot::Receiver<
                 Ok(None) => {}
                 Err(e) => tracing::warn!(call_id, error = %e, "could not read who answered"),
             }
-            tokio::time::sleep(POLL_EVERY).await;
+            let every = if started.elapsed() < HOLD_LIMIT {
+                POLL_WHILE_HOLDING
+            } else {
+                POLL_AFTER_HOLD
+            };
+            tokio::time::sleep(every).await;
         }
     });
     rx

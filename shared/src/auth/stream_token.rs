@@ -10,6 +10,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::allowance::CallLength;
 use crate::domain::calls::Direction;
 use crate::error::{Error, Result};
 
@@ -26,6 +27,23 @@ pub struct StreamClaims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// How long the call may run (seconds), as the API worked it out when it let the call
+    /// start, and whether the month's minutes left set it; a token without it leaves the
+    /// bridge to work it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_cap: bool,
+}
+
+impl StreamClaims {
+    /// The call's length, when the token says it.
+    pub fn length(&self) -> Option<CallLength> {
+        self.max_s.map(|s| CallLength {
+            limit: Duration::from_secs(s),
+            by_cap: self.by_cap,
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -50,6 +68,7 @@ impl StreamTokens {
         call_id: &str,
         scenario: &str,
         direction: Direction,
+        length: CallLength,
     ) -> Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = StreamClaims {
@@ -60,6 +79,8 @@ impl StreamTokens {
             aud: AUDIENCE.to_string(),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
+            max_s: Some(length.limit.as_secs()),
+            by_cap: length.by_cap,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(Error::internal)
@@ -83,11 +104,16 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_other_keys() {
         let tokens = StreamTokens::new(&"s".repeat(32), Duration::from_secs(60));
+        let length = CallLength {
+            limit: Duration::from_secs(240),
+            by_cap: true,
+        };
         let t = tokens
-            .issue("t1", "c1", "default", Direction::Outbound)
+            .issue("t1", "c1", "default", Direction::Outbound, length)
             .unwrap();
         let claims = tokens.verify(&t).unwrap();
         assert_eq!((claims.tid.as_str(), claims.call_id.as_str()), ("t1", "c1"));
+        assert_eq!(claims.length(), Some(length));
         let other = StreamTokens::new(&"x".repeat(32), Duration::from_secs(60));
         assert!(other.verify(&t).is_err());
     }

@@ -778,7 +778,16 @@ async fn a_stream_that_beats_the_stored_sid_is_admitted_and_links_it() {
     state.store.create_call(&tenant, &record).await.unwrap();
     let token = state
         .stream_tokens
-        .issue(&tenant, &record.call_id, "default", Direction::Outbound)
+        .issue(
+            &tenant,
+            &record.call_id,
+            "default",
+            Direction::Outbound,
+            shared::allowance::CallLength {
+                limit: Duration::from_secs(1800),
+                by_cap: false,
+            },
+        )
         .unwrap();
     let call = PlacedCall {
         call_id: record.call_id.clone(),

@@ -47,7 +47,7 @@ pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<
         tracing::info!("inbound call to a number no tenant owns");
         return Ok(twiml(say_and_hangup(NOT_IN_SERVICE)));
     };
-    let refusal = allowance::check(&state, &tenant_id).await?.err();
+    let allowed = allowance::check(&state, &tenant_id).await?;
     let scenario = inbound_scenario(&state, &tenant_id).await?;
     let mut call = CallRecord::new(Direction::Inbound, from, to.as_str(), &scenario);
     call.call_sid = Some(call_sid.as_str().to_string());
@@ -58,15 +58,18 @@ pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<
     // A repeated delivery of this webhook finds the call recorded the first time; a status
     // callback that came first (the caller hung up at once) is applied as the call is linked.
     let call = state.store.create_inbound_call(&tenant_id, &call).await?;
-    if let Some(refusal) = refusal {
-        // The tenant's history says why; the caller hears nothing of the tenant's account.
-        tracing::info!(call_id = %call.call_id, "inbound call refused: the tenant may not take calls");
-        state
-            .store
-            .fail_call(&tenant_id, &call.call_id, &refusal.message())
-            .await?;
-        return Ok(twiml(say_and_hangup(UNAVAILABLE)));
-    }
+    let length = match allowed {
+        Ok(length) => length,
+        Err(refusal) => {
+            // The tenant's history says why; the caller hears nothing of the tenant's account.
+            tracing::info!(call_id = %call.call_id, "inbound call refused: the tenant may not take calls");
+            state
+                .store
+                .fail_call(&tenant_id, &call.call_id, &refusal.message())
+                .await?;
+            return Ok(twiml(say_and_hangup(UNAVAILABLE)));
+        }
+    };
     tracing::info!(call_id = %call.call_id, "inbound call answered");
     if call.status.is_final() {
         // Its final status came first and was parked (the caller hung up at once).
@@ -78,5 +81,6 @@ pub async fn inbound(State(state): State<AppState>, form: TwilioForm) -> Result<
         &call,
         Direction::Inbound,
         true,
+        length,
     )?))
 }
