@@ -6,6 +6,7 @@
 
 pub mod console;
 pub mod jobs;
+pub mod load_calls;
 pub mod moto;
 pub mod permissions;
 pub mod platform_admin;

@@ -11,11 +11,7 @@
 
 use std::io::Write;
 
-use shared::allowance::CallLength;
 use shared::config::{Config, Env};
-use shared::domain::calls::Direction;
-use shared::domain::receptionist::AnsweredBy;
-use shared::store::calls::CallRecord;
 
 /// The first Call SID the yardstick uses, as a number (`CA` + 32 hex digits of it + i).
 const FIRST_CALL: u128 = 0xca0000;
@@ -30,36 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let state = shared::AppState::new(Config::load(&Env).await?).await;
     shared::store::schema::ensure_table(state.store.client(), state.store.table()).await?;
-    // As the API says for a tenant with minutes to spare: the longest call.
-    let longest = CallLength {
-        limit: state.config.telephony.max_call_duration,
-        by_cap: false,
-    };
     let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
     for i in 0..calls {
-        let mut record = CallRecord::new(
-            Direction::Outbound,
-            "+14155550000",
-            "+14155550123",
-            "default",
-        );
-        record.call_sid = Some(format!("CA{:032x}", FIRST_CALL + i as u128));
         let tenant = format!("bench-tenant-{}", i % TENANTS);
-        state.store.create_inbound_call(&tenant, &record).await?;
-        // A person answered, as answering-machine detection says within seconds of a real
-        // call's answer: the bridge greets at once instead of holding the callee's audio for
-        // a verdict the yardstick never posts.
-        state
-            .store
-            .set_answered_by(&tenant, &record.call_id, AnsweredBy::Human)
-            .await?;
-        let token = state.stream_tokens.issue(
-            &tenant,
-            &record.call_id,
-            "default",
-            Direction::Outbound,
-            longest,
-        )?;
+        let sid = format!("CA{:032x}", FIRST_CALL + i as u128);
+        let token = infra::load_calls::ready(&state, &tenant, &sid).await?;
         writeln!(out, "{}", serde_json::json!({ "token": token }))?;
     }
     out.flush()?;

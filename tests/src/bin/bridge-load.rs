@@ -24,10 +24,6 @@ use e2e_tests::media_sim::{CallScript, ConnectOptions, MediaCall, Segment};
 use e2e_tests::proc_stats::process_usage;
 use e2e_tests::realtime_sim::{RealtimeSim, SimConfig};
 use e2e_tests::stamp;
-use shared::allowance::CallLength;
-use shared::domain::calls::Direction;
-use shared::domain::receptionist::AnsweredBy;
-use shared::store::calls::CallRecord;
 
 const AUTH_TOKEN: &str = "load-test-auth-token";
 /// How often a long run prints the bridge's memory and CPU per call.
@@ -172,36 +168,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Call records the stream tokens point at (what the API writes when a call is placed).
     println!("preparing {calls} calls...");
-    // As the API says for a tenant with minutes to spare: the longest call.
-    let longest = CallLength {
-        limit: state.config.telephony.max_call_duration,
-        by_cap: false,
-    };
     let mut options = Vec::with_capacity(calls);
     for i in 0..calls {
         let sid = format!("CA{:032x}", i + 1);
-        let mut record = CallRecord::new(
-            Direction::Outbound,
-            "+14155550000",
-            "+14155550123",
-            "default",
-        );
-        record.call_sid = Some(sid.clone());
         let tenant = format!("load-tenant-{}", i % 50);
-        state.store.create_inbound_call(&tenant, &record).await?;
-        // A person answered (answering-machine detection's verdict, which no simulator here
-        // posts): the bridge greets at once instead of holding the callee's audio for it.
-        state
-            .store
-            .set_answered_by(&tenant, &record.call_id, AnsweredBy::Human)
-            .await?;
-        let token = state.stream_tokens.issue(
-            &tenant,
-            &record.call_id,
-            "default",
-            Direction::Outbound,
-            longest,
-        )?;
+        let token = infra::load_calls::ready(&state, &tenant, &sid).await?;
         options.push(ConnectOptions {
             url: bridge_url.clone(),
             auth_token: Some(AUTH_TOKEN.into()),
