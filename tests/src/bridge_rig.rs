@@ -39,6 +39,16 @@ impl BridgeRig {
         Self::start_with_twilio(TwilioSim::start().await, sim, settings, options).await
     }
 
+    /// A rig with every simulator and setting at its default.
+    pub async fn start_default() -> BridgeRig {
+        Self::start(
+            SimConfig::default(),
+            Settings::default(),
+            Options::default(),
+        )
+        .await
+    }
+
     /// As [`BridgeRig::start`], on a Twilio simulator already running (one that other
     /// simulators, such as Voice Intelligence, were started beside).
     pub async fn start_with_twilio(

@@ -362,7 +362,7 @@ impl Call {
             } else {
                 next_wake
             };
-            if wrap_up_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
+            if wrap_up_at.is_some_and(|at| tokio::time::Instant::from_std(now) >= at) {
                 wrap_up_at = None;
                 self.wrap_up(end_at, openai.as_mut());
                 if let Some(o) = openai.as_mut() {

@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use bridge::Settings;
 use e2e_tests::bridge_rig::BridgeRig;
 use e2e_tests::client::email;
 use e2e_tests::media_sim::{CallScript, Segment};
-use e2e_tests::realtime_sim::SimConfig;
 use e2e_tests::{Options, TestStack};
 use serde_json::json;
 
@@ -88,12 +86,7 @@ async fn the_captcha_key_tells_a_frontend_what_to_render() {
 
 #[tokio::test]
 async fn the_users_name_reaches_the_agent_on_outbound_calls() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let c = rig.stack.client();
     let t = Some(rig.session.access_token.as_str());
     let set = c

@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use bridge::Settings;
-use e2e_tests::Options;
 use e2e_tests::bridge_rig::{BridgeRig, PlacedCall};
 use e2e_tests::client::Session;
 use e2e_tests::media_sim::{CallScript, MediaCall, Segment};
 use e2e_tests::outage::Outage;
-use e2e_tests::realtime_sim::{FunctionCallScript, SimConfig};
+use e2e_tests::realtime_sim::FunctionCallScript;
 use e2e_tests::twilio_sim::{AmdVerdict, DialOutcome};
 use serde_json::{Value, json};
 use shared::twilio::signature;
@@ -124,12 +122,7 @@ async fn transfer_outcome(rig: &BridgeRig, call_id: &str) -> Value {
 
 #[tokio::test]
 async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let (call, media) = call_that_asks_for_a_person(&rig).await;
     assert!(
         media.wait_closed(Duration::from_secs(15)).await,
@@ -230,12 +223,7 @@ async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
 
 #[tokio::test]
 async fn a_person_who_does_not_answer_leaves_the_caller_an_apology() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     rig.twilio.set_dial_outcome(DialOutcome::Busy);
     let (call, media) = call_that_asks_for_a_person(&rig).await;
     assert!(media.wait_closed(Duration::from_secs(15)).await);
@@ -257,12 +245,7 @@ async fn a_person_who_does_not_answer_leaves_the_caller_an_apology() {
 
 #[tokio::test]
 async fn a_transfer_twilio_refuses_leaves_the_call_with_the_agent() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let id = scenario(&rig, &rig.session, json!({"transfer_number": PERSON})).await;
     rig.openai.set_function_calls(transfer_on_first_turn());
     let call = rig
@@ -303,12 +286,7 @@ async fn a_transfer_twilio_refuses_leaves_the_call_with_the_agent() {
 
 #[tokio::test]
 async fn a_transfer_number_follows_the_destination_rules() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let c = rig.stack.client();
     let t = Some(rig.session.access_token.as_str());
     let base = json!({
@@ -383,12 +361,7 @@ fn responses_asked(rig: &BridgeRig) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_greeting_waits_for_twilio_to_say_a_person_answered() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     // The verdict comes after the callee hung up: the agent never spoke.
     rig.twilio.set_amd_verdict(amd("human", 2500));
     let call = rig.place_call("default").await;
@@ -443,12 +416,7 @@ async fn the_greeting_waits_for_twilio_to_say_a_person_answered() {
 
 #[tokio::test]
 async fn a_machine_hears_the_scenarios_message_after_its_beep_then_the_call_ends() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let message =
         "Hello, this is the dental practice calling about your visit. Please call us back.";
     let id = scenario(&rig, &rig.session, json!({"voicemail_message": message})).await;
@@ -493,12 +461,7 @@ async fn a_machine_hears_the_scenarios_message_after_its_beep_then_the_call_ends
 
 #[tokio::test]
 async fn without_a_message_of_its_own_the_agent_composes_one_from_the_scenario() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     rig.twilio.set_amd_verdict(amd("machine_end_silence", 1000));
     let call = rig.place_call("appointment_reminder").await;
     let media = rig
@@ -527,12 +490,7 @@ async fn without_a_message_of_its_own_the_agent_composes_one_from_the_scenario()
 
 #[tokio::test]
 async fn a_fax_ends_the_call_without_a_word() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     rig.twilio.set_amd_verdict(amd("fax", 300));
     let call = rig.place_call("default").await;
     let media = rig
@@ -552,12 +510,7 @@ async fn a_fax_ends_the_call_without_a_word() {
 
 #[tokio::test]
 async fn a_verdict_that_beats_the_create_answer_still_reaches_its_call() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     // The verdict is the first word of the call the platform hears: it links the SID.
     rig.twilio.lose_status_callbacks();
     rig.twilio.callbacks_before_answers();
@@ -577,12 +530,7 @@ async fn a_verdict_that_beats_the_create_answer_still_reaches_its_call() {
 
 #[tokio::test]
 async fn forged_verdicts_and_transfer_outcomes_change_nothing() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let c = rig.stack.client();
     let call = rig.place_call("default").await;
     let mut record = rig.call_record(&call.call_id).await;

@@ -39,12 +39,7 @@ async fn usage_with_calls(c: &Client, s: &Session, calls: u64) -> Value {
 
 #[tokio::test]
 async fn a_call_is_metered_once_by_channel_with_its_tokens_and_an_estimated_cost() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let c = rig.stack.client();
     let call = rig.place_call("default").await;
     let media = rig
@@ -115,12 +110,7 @@ async fn a_call_is_metered_once_by_channel_with_its_tokens_and_an_estimated_cost
 
 #[tokio::test]
 async fn the_usage_range_is_checked() {
-    let rig = BridgeRig::start(
-        SimConfig::default(),
-        Settings::default(),
-        Options::default(),
-    )
-    .await;
+    let rig = BridgeRig::start_default().await;
     let c = rig.stack.client();
     let t = Some(rig.session.access_token.as_str());
     let ranged = c.get("/usage?from=2026-01-01&to=2026-01-31", t).await;
