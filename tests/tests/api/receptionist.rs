@@ -105,6 +105,18 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What our `<Dial>` action answered Twilio. The simulator keeps it once the answer is back,
+/// a moment after the handler has written the outcome the test waited for.
+async fn dial_answer(rig: &BridgeRig, call_sid: &str) -> (u16, String) {
+    for _ in 0..100 {
+        if let Some(answer) = rig.twilio.call(call_sid).and_then(|c| c.dial_answer) {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the <Dial> action of {call_sid} was never answered");
+}
+
 /// The call's record once its transfer has an outcome.
 async fn transfer_outcome(rig: &BridgeRig, call_id: &str) -> Value {
     for _ in 0..100 {
@@ -188,12 +200,7 @@ async fn the_agent_hands_the_caller_to_a_person_through_twilio() {
         "the model's reason"
     );
     assert_eq!(transfer["duration_seconds"], 25);
-    let (status, answer) = rig
-        .twilio
-        .call(&call.call_sid)
-        .unwrap()
-        .dial_answer
-        .unwrap();
+    let (status, answer) = dial_answer(&rig, &call.call_sid).await;
     assert_eq!(status, 200);
     assert!(
         answer.contains("<Hangup/>") && !answer.contains("<Say>"),
@@ -231,12 +238,7 @@ async fn a_person_who_does_not_answer_leaves_the_caller_an_apology() {
     assert_eq!(record["transfer"]["status"], "busy", "{record}");
     assert!(record["transfer"]["duration_seconds"].is_null());
     assert_eq!(transferred_usage(&rig).await["calls"], 0, "nobody talked");
-    let (_, answer) = rig
-        .twilio
-        .call(&call.call_sid)
-        .unwrap()
-        .dial_answer
-        .unwrap();
+    let (_, answer) = dial_answer(&rig, &call.call_sid).await;
     assert!(
         answer.contains("<Say>") && answer.contains("<Hangup/>"),
         "{answer}"
